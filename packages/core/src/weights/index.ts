@@ -1,0 +1,19 @@
+/** Weights: safetensors encode/decode, checks against a graph, atomic file I/O. */
+
+export {
+  type CheckOptions,
+  checkWeights,
+  completeWeights,
+  isBatchCounter,
+  weightsForGraph,
+} from './check.js';
+export { WeightsError } from './errors.js';
+export { loadWeights, saveWeights, writeFileAtomic } from './file.js';
+export {
+  type DecodeOptions,
+  decodeSafetensors,
+  encodeSafetensors,
+  MAX_HEADER_BYTES,
+  type Safetensors,
+  type SafetensorsDType,
+} from './safetensors.js';
