@@ -2,6 +2,7 @@
  * @siamese/core: Siamese networks as a backend-agnostic graph IR. No runtime dependencies.
  */
 
+export * from './artifact/index.js';
 export { type AttrsInput, GraphBuilder, type ParamOptions } from './ir/builder.js';
 export { GraphError, ShapeError } from './ir/errors.js';
 export { type Cut, extract } from './ir/extract.js';
@@ -49,7 +50,5 @@ export type { MaxPool2dAttrs } from './ops/pool.js';
 export type { ReduceAttrs } from './ops/reduce.js';
 export type { DimBindings, InputSpec, OpSpec } from './ops/spec.js';
 export { isOpName, OPS, type OpAttrs, type OpName, opSpec } from './ops/table.js';
-
 export { allocate, type DataTypes, numel, type Tensor, type TensorData, tensor } from './tensor/tensor.js';
-
 export * from './weights/index.js';

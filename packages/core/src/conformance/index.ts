@@ -143,3 +143,12 @@ export function closeEnough(
     : 'empty tensor';
   return { ok, worst, message };
 }
+
+export {
+  loadParityFixture,
+  PARITY_MODELS,
+  type ParityExpected,
+  type ParityFixture,
+  type ParityInputs,
+  type ParityModel,
+} from './parity.js';

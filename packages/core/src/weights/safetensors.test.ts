@@ -328,3 +328,19 @@ describe('decodeSafetensors on valid files written by others', () => {
     expect(decodeSafetensors(raw({ __metadata__: null })).metadata).toEqual({});
   });
 });
+
+describe('Node Buffers', () => {
+  it('decodes correct values from a Buffer that views a larger pool, unaligned tensors included', () => {
+    const bytes = encodeSafetensors([
+      ['odd', { dtype: 'float32', shape: [3], data: Float32Array.from([1.5, -2, 3]) }],
+      ['count', { dtype: 'int64', shape: [], data: BigInt64Array.from([7n]) }],
+    ]);
+    // Buffer.subarray()/slice() return views, so a copy made with slice() would read the pool's start.
+    const pooled = Buffer.concat([Buffer.alloc(5, 0xff), Buffer.from(bytes)]).subarray(5);
+    for (const copy of [true, false]) {
+      const { tensors } = decodeSafetensors(pooled, { copy });
+      expect(Array.from(tensors.get('odd')!.data as Float32Array)).toEqual([1.5, -2, 3]);
+      expect(tensors.get('count')!.data).toEqual(BigInt64Array.from([7n]));
+    }
+  });
+});

@@ -304,8 +304,9 @@ function readData(
   if (!copy && HOST_LITTLE_ENDIAN && (bytes.byteOffset + at) % size === 0) {
     return view(dtype, bytes.buffer, bytes.byteOffset + at, count);
   }
-  // slice() gives a fresh buffer starting at 0, so it is aligned for any element size.
-  const own = bytes.slice(at, at + byteLength);
+  // A fresh buffer starting at 0 is aligned for any element size. (Not bytes.slice(): on a Node
+  // Buffer that is a view into the shared pool, not a copy.)
+  const own = new Uint8Array(bytes.subarray(at, at + byteLength));
   if (!HOST_LITTLE_ENDIAN) byteSwap(own, size);
   return view(dtype, own.buffer, 0, count);
 }

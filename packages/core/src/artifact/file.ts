@@ -1,0 +1,107 @@
+/** Reads and writes model artifact folders (Node only). */
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { GraphError } from '../ir/errors.js';
+import { deserialize, toJSON } from '../ir/serialize.js';
+import { weightsForGraph } from '../weights/check.js';
+import { WeightsError } from '../weights/errors.js';
+import { loadWeights, saveWeights, writeFileAtomic } from '../weights/file.js';
+import {
+  ArtifactError,
+  MODEL_FILE,
+  MODEL_FORMAT,
+  MODEL_FORMAT_VERSION,
+  type ModelArtifact,
+  WEIGHTS_FILE,
+} from './model.js';
+import { checkPreprocessing } from './preprocessing.js';
+
+/**
+ * Writes the weights first and `model.json` last, each atomically: a folder whose model.json
+ * exists always has the weights it describes, and an interrupted save leaves the old model intact.
+ */
+export async function saveModel(dir: string, model: ModelArtifact): Promise<void> {
+  const problem = checkPreprocessing(model.preprocessing);
+  if (problem) throw new ArtifactError(`model: ${problem}`);
+  const weights = weightsForGraph(model.graph, model.weights);
+  await mkdir(dir, { recursive: true });
+  await saveWeights(join(dir, WEIGHTS_FILE), weights, { format: MODEL_FORMAT });
+  const json = {
+    format: MODEL_FORMAT,
+    formatVersion: MODEL_FORMAT_VERSION,
+    producer: '@siamese/core',
+    config: model.config,
+    preprocessing: model.preprocessing,
+    threshold: model.threshold ?? null,
+    metrics: model.metrics ?? {},
+    graph: toJSON(model.graph),
+  };
+  await writeFileAtomic(
+    join(dir, MODEL_FILE),
+    new TextEncoder().encode(`${JSON.stringify(json, null, 1)}\n`),
+  );
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Loads and checks a model folder; every problem is one ArtifactError line naming the file. */
+export async function loadModel(dir: string): Promise<ModelArtifact> {
+  const info = await stat(dir).catch(() => undefined);
+  if (!info) throw new ArtifactError(`model: folder '${dir}' does not exist`);
+  if (!info.isDirectory())
+    throw new ArtifactError(
+      `model: '${dir}' is a file; a model is a folder with ${MODEL_FILE} and ${WEIGHTS_FILE}`,
+    );
+  const jsonPath = join(dir, MODEL_FILE);
+  const text = await readFile(jsonPath, 'utf8').catch(() => undefined);
+  if (text === undefined) throw new ArtifactError(`model: '${dir}' is not a model folder (no ${MODEL_FILE})`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new ArtifactError(`model: ${jsonPath} is not valid JSON (${(e as Error).message})`);
+  }
+  if (!isRecord(raw) || raw.format !== MODEL_FORMAT)
+    throw new ArtifactError(
+      `model: ${jsonPath} is not a siamese model file (format is not '${MODEL_FORMAT}')`,
+    );
+  if (raw.formatVersion !== MODEL_FORMAT_VERSION) {
+    throw new ArtifactError(
+      `model: ${jsonPath} has formatVersion ${JSON.stringify(raw.formatVersion)}; this version reads ${MODEL_FORMAT_VERSION}`,
+    );
+  }
+  for (const key of ['config', 'preprocessing', 'graph'] as const) {
+    if (!isRecord(raw[key]))
+      throw new ArtifactError(`model: ${jsonPath} field '${key}' is missing or not an object`);
+  }
+  const preprocessing = raw.preprocessing as unknown as ModelArtifact['preprocessing'];
+  const problem = checkPreprocessing(preprocessing);
+  if (problem) throw new ArtifactError(`model: ${jsonPath}: ${problem}`);
+  let graph: ModelArtifact['graph'];
+  try {
+    graph = deserialize(raw.graph);
+  } catch (e) {
+    if (e instanceof GraphError) throw new ArtifactError(`model: ${jsonPath}: ${e.message}`);
+    throw e;
+  }
+  let weights: ModelArtifact['weights'];
+  try {
+    weights = (await loadWeights(join(dir, WEIGHTS_FILE), graph)).tensors;
+  } catch (e) {
+    if (e instanceof WeightsError) throw new ArtifactError(e.message);
+    throw e;
+  }
+  const threshold = isRecord(raw.threshold)
+    ? (raw.threshold as unknown as ModelArtifact['threshold'])
+    : undefined;
+  return {
+    graph,
+    config: raw.config as unknown as ModelArtifact['config'],
+    preprocessing,
+    ...(threshold ? { threshold } : {}),
+    metrics: isRecord(raw.metrics) ? (raw.metrics as Record<string, number>) : {},
+    weights,
+  };
+}

@@ -1,0 +1,19 @@
+export { loadModel, saveModel } from './file.js';
+export {
+  ArtifactError,
+  MODEL_FILE,
+  MODEL_FORMAT,
+  MODEL_FORMAT_VERSION,
+  type ModelArtifact,
+  type Threshold,
+  WEIGHTS_FILE,
+} from './model.js';
+export {
+  checkPreprocessing,
+  defaultPreprocessing,
+  GRAY_MEAN,
+  GRAY_STD,
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  type Preprocessing,
+} from './preprocessing.js';
