@@ -13,6 +13,7 @@ export { formatSummary, type OpCost, type Summary, summarize } from './ir/summar
 export * from './ir/types.js';
 export { verify } from './ir/verify.js';
 export * from './losses/index.js';
+export * from './metrics/index.js';
 export { fans, type Initializer, initTensor, initWeights, linearDefault } from './nn/init.js';
 export { batchNorm2d, type ConvOptions, conv, conv1x1, conv3x3, linear, relu } from './nn/layers.js';
 export { Random } from './nn/random.js';
@@ -51,4 +52,5 @@ export type { ReduceAttrs } from './ops/reduce.js';
 export type { DimBindings, InputSpec, OpSpec } from './ops/spec.js';
 export { isOpName, OPS, type OpAttrs, type OpName, opSpec } from './ops/table.js';
 export { allocate, type DataTypes, numel, type Tensor, type TensorData, tensor } from './tensor/tensor.js';
+export * from './train/index.js';
 export * from './weights/index.js';

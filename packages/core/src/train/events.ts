@@ -1,0 +1,71 @@
+/** Progress events the loop emits; the CLI turns them into bars or plain lines. */
+
+export interface ValidationMetrics {
+  readonly loss?: number;
+  /** ROC AUC over validation pairs. */
+  readonly auc: number;
+  /** Equal error rate and the score threshold there. */
+  readonly eer: number;
+  readonly threshold: number;
+  /** Pair accuracy at that threshold. */
+  readonly accuracy: number;
+  readonly pairs: number;
+}
+
+export type TrainEvent =
+  | {
+      readonly type: 'start';
+      readonly backend: string;
+      readonly epochs: number;
+      readonly stepsPerEpoch: number;
+      readonly resumedAt: number;
+    }
+  | {
+      readonly type: 'step';
+      readonly epoch: number;
+      /** Global step, counted from the start of the run (resumes continue it). */
+      readonly step: number;
+      readonly totalSteps: number;
+      readonly loss: number;
+      readonly lr: number;
+      /** Examples per second over the recent steps. */
+      readonly pairsPerSecond: number;
+      /** Seconds left at the recent rate. */
+      readonly eta: number;
+    }
+  | {
+      readonly type: 'epoch';
+      readonly epoch: number;
+      readonly trainLoss: number;
+      readonly validation?: ValidationMetrics;
+      readonly seconds: number;
+    }
+  | {
+      readonly type: 'checkpoint';
+      readonly path: string;
+      readonly reason: 'epoch' | 'best' | 'interrupted' | 'final';
+    }
+  | {
+      readonly type: 'stop';
+      readonly reason: 'completed' | 'early-stopping' | 'interrupted';
+      readonly epoch: number;
+      readonly step: number;
+    };
+
+/** Throughput over a sliding window of steps, robust to a slow first step. */
+export class RateMeter {
+  private readonly samples: { t: number; n: number }[] = [];
+
+  constructor(private readonly window = 20) {}
+
+  add(seconds: number, examples: number): void {
+    this.samples.push({ t: seconds, n: examples });
+    if (this.samples.length > this.window) this.samples.shift();
+  }
+
+  get perSecond(): number {
+    const t = this.samples.reduce((a, s) => a + s.t, 0);
+    const n = this.samples.reduce((a, s) => a + s.n, 0);
+    return t > 0 ? n / t : 0;
+  }
+}

@@ -1,0 +1,14 @@
+export type { Batch, EvalResult, OptimizerState, StepResult, TrainingBackend } from './backend.js';
+export {
+  type Checkpoint,
+  loadCheckpoint,
+  OPTIMIZER_FILE,
+  saveCheckpoint,
+  TRAINER_FILE,
+  type TrainerState,
+} from './checkpoint.js';
+export { EarlyStopping, type EarlyStoppingConfig } from './early-stopping.js';
+export { RateMeter, type TrainEvent, type ValidationMetrics } from './events.js';
+export { type EpochRecord, TrainingError, type TrainOptions, type TrainResult, train } from './loop.js';
+export { checkSchedule, learningRate, type Schedule, type ScheduleConfig } from './schedule.js';
+export { validate } from './validate.js';

@@ -1,0 +1,182 @@
+/**
+ * The training loop, written once for every backend: epochs, learning-rate schedule, validation
+ * each epoch, early stopping, checkpoints, resume, interruption, progress events.
+ */
+import { join } from 'node:path';
+import type { ModelArtifact } from '../artifact/model.js';
+import type { Batch, TrainingBackend } from './backend.js';
+import { type Checkpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { EarlyStopping, type EarlyStoppingConfig } from './early-stopping.js';
+import { RateMeter, type TrainEvent, type ValidationMetrics } from './events.js';
+import { checkSchedule, learningRate, type ScheduleConfig } from './schedule.js';
+import { validate } from './validate.js';
+
+export interface EpochRecord {
+  readonly epoch: number;
+  readonly trainLoss: number;
+  readonly validation?: ValidationMetrics;
+  readonly seconds: number;
+}
+
+export interface TrainOptions {
+  readonly backend: TrainingBackend;
+  /** What a checkpoint needs besides the weights: the inference graph, config, preprocessing. */
+  readonly model: Omit<ModelArtifact, 'weights'>;
+  readonly data: {
+    /** One epoch of training batches; seed the sampler with `epoch` so runs repeat. */
+    train(epoch: number): AsyncIterable<Batch> | Iterable<Batch>;
+    /** Batches per epoch, for the schedule and the ETA. */
+    readonly stepsPerEpoch: number;
+    validation?(): AsyncIterable<Batch> | Iterable<Batch>;
+  };
+  readonly epochs: number;
+  readonly lr: ScheduleConfig;
+  readonly earlyStopping?: EarlyStoppingConfig;
+  /**
+   * `dir/last` after every `everyEpochs` epochs, at the end and on interruption; `dir/best` when
+   * the early-stopping metric (default validation AUC) improves.
+   */
+  readonly checkpoint?: { readonly dir: string; readonly everyEpochs?: number };
+  /** Continue from `checkpoint.dir/last` when it exists. */
+  readonly resume?: boolean;
+  /** Abort (e.g. on Ctrl-C) to stop after the current step with a checkpoint saved. */
+  readonly signal?: AbortSignal;
+  readonly onEvent?: (e: TrainEvent) => void;
+  /** Clock in seconds (tests inject one). */
+  readonly now?: () => number;
+}
+
+export interface TrainResult {
+  readonly epochs: number;
+  readonly steps: number;
+  readonly stopped: 'completed' | 'early-stopping' | 'interrupted';
+  readonly history: readonly EpochRecord[];
+  readonly best?: { readonly epoch: number; readonly value: number };
+}
+
+export class TrainingError extends Error {
+  override name = 'TrainingError';
+}
+
+function metricOf(record: EpochRecord, metric: string): number | undefined {
+  if (metric === 'trainLoss') return record.trainLoss;
+  const v = record.validation?.[metric as keyof ValidationMetrics];
+  return typeof v === 'number' ? v : undefined;
+}
+
+export async function train(o: TrainOptions): Promise<TrainResult> {
+  const problem = checkSchedule(o.lr);
+  if (problem) throw new TrainingError(`train: ${problem}`);
+  if (!(Number.isInteger(o.epochs) && o.epochs >= 1))
+    throw new TrainingError(`train: epochs must be a positive integer, got ${o.epochs}`);
+  if (!(Number.isInteger(o.data.stepsPerEpoch) && o.data.stepsPerEpoch >= 1)) {
+    throw new TrainingError(`train: stepsPerEpoch must be a positive integer, got ${o.data.stepsPerEpoch}`);
+  }
+  const now = o.now ?? (() => performance.now() / 1000);
+  const emit = (e: TrainEvent): void => o.onEvent?.(e);
+  const stopping = new EarlyStopping(
+    o.earlyStopping ?? {
+      metric: o.data.validation ? 'auc' : 'trainLoss',
+      mode: o.data.validation ? 'max' : 'min',
+      patience: Infinity,
+    },
+  );
+  const lastDir = o.checkpoint ? join(o.checkpoint.dir, 'last') : undefined;
+  const bestDir = o.checkpoint ? join(o.checkpoint.dir, 'best') : undefined;
+  const history: EpochRecord[] = [];
+  let epoch0 = 0;
+  let step = 0;
+
+  if (o.resume && lastDir) {
+    const c = await loadCheckpoint(lastDir);
+    if (c) {
+      await o.backend.writeWeights(c.model.weights);
+      await o.backend.writeOptimizerState(c.optimizer);
+      epoch0 = c.trainer.epoch;
+      step = c.trainer.step;
+      history.push(...c.trainer.history);
+      if (c.trainer.earlyStopping) stopping.restore(c.trainer.earlyStopping);
+    }
+  }
+
+  const totalSteps = o.epochs * o.data.stepsPerEpoch;
+  const save = async (
+    dir: string | undefined,
+    reason: 'epoch' | 'best' | 'interrupted' | 'final',
+    epochsDone: number,
+  ): Promise<void> => {
+    if (!dir) return;
+    const checkpoint: Checkpoint = {
+      model: { ...o.model, weights: await o.backend.readWeights() },
+      optimizer: await o.backend.readOptimizerState(),
+      trainer: { epoch: epochsDone, step, earlyStopping: stopping.toJSON(), history },
+    };
+    await saveCheckpoint(dir, checkpoint);
+    emit({ type: 'checkpoint', path: dir, reason });
+  };
+  const finish = (stopped: TrainResult['stopped'], epochsDone: number): TrainResult => {
+    emit({ type: 'stop', reason: stopped, epoch: epochsDone, step });
+    const best = stopping.best;
+    return { epochs: epochsDone, steps: step, stopped, history, ...(best ? { best } : {}) };
+  };
+
+  emit({
+    type: 'start',
+    backend: o.backend.description,
+    epochs: o.epochs,
+    stepsPerEpoch: o.data.stepsPerEpoch,
+    resumedAt: step,
+  });
+  const meter = new RateMeter();
+  for (let epoch = epoch0; epoch < o.epochs; epoch++) {
+    const started = now();
+    let lossSum = 0;
+    let seen = 0;
+    for await (const batch of o.data.train(epoch)) {
+      if (o.signal?.aborted) {
+        // The interrupted epoch is repeated from its start on resume; optimizer and step count go on.
+        await save(lastDir, 'interrupted', epoch);
+        return finish('interrupted', epoch);
+      }
+      const lr = learningRate(o.lr, step, totalSteps);
+      const t0 = now();
+      const { loss } = await o.backend.step(batch, lr);
+      if (!Number.isFinite(loss)) {
+        throw new TrainingError(
+          `train: the loss became ${loss} at step ${step + 1} (epoch ${epoch + 1}); lower the learning rate (now ${lr})`,
+        );
+      }
+      step++;
+      meter.add(now() - t0, batch.size);
+      lossSum += loss * batch.size;
+      seen += batch.size;
+      const rate = meter.perSecond;
+      const left = Math.max(0, totalSteps - step) * (batch.size / Math.max(rate, 1e-9));
+      emit({ type: 'step', epoch: epoch + 1, step, totalSteps, loss, lr, pairsPerSecond: rate, eta: left });
+    }
+    if (seen === 0) throw new TrainingError(`train: epoch ${epoch + 1} produced no batches`);
+    const validation = o.data.validation ? await validate(o.backend, o.data.validation()) : undefined;
+    const record: EpochRecord = {
+      epoch: epoch + 1,
+      trainLoss: lossSum / seen,
+      ...(validation ? { validation } : {}),
+      seconds: now() - started,
+    };
+    history.push(record);
+    emit({ type: 'epoch', ...record });
+    const value = metricOf(record, stopping.config.metric);
+    if (value === undefined)
+      throw new TrainingError(
+        `train: early-stopping metric '${stopping.config.metric}' is not measured (validation data given: ${Boolean(validation)})`,
+      );
+    if (stopping.update(epoch + 1, value)) await save(bestDir, 'best', epoch + 1);
+    const every = o.checkpoint?.everyEpochs ?? 1;
+    if ((epoch + 1) % every === 0 && epoch + 1 < o.epochs) await save(lastDir, 'epoch', epoch + 1);
+    if (stopping.shouldStop) {
+      await save(lastDir, 'final', epoch + 1);
+      return finish('early-stopping', epoch + 1);
+    }
+  }
+  await save(lastDir, 'final', o.epochs);
+  return finish('completed', o.epochs);
+}
