@@ -1,5 +1,44 @@
 /**
- * Not implemented yet: this package reserves its name, exports map and build so the workspace
- * layout of DESIGN.md is in place. See the package README for the issue that tracks it.
+ * @siamese/backend-onnx: exports core graphs to ONNX (opset 17, eval mode) and runs them with onnxruntime-node.
  */
-export {};
+
+export {
+  CUDA_REQUIREMENT,
+  type DeviceAttempt,
+  DeviceError,
+  type DeviceReport,
+  describeDevice,
+  ONNX_DEVICES,
+  type OnnxDevice,
+  parseDevice,
+} from './device.js';
+export { attr, LoweringContext } from './export/context.js';
+export {
+  CUT_METADATA_KEY,
+  exportSiameseCut,
+  SIAMESE_CUTS,
+  type SiameseCutName,
+  siameseCut,
+} from './export/cuts.js';
+export { type Folded, foldBatchNorm } from './export/fold.js';
+export { type GraphBinding, lowerGraph } from './export/graph.js';
+export { LOWERINGS, type LoweringTable } from './export/lowering.js';
+export {
+  type ExportOptions,
+  exportOnnx,
+  METADATA_KEYS,
+  ONNX_IR_VERSION,
+  PRODUCER_NAME,
+} from './export/model.js';
+export {
+  type TritonOptions,
+  type TritonPaths,
+  type TritonTensor,
+  tritonConfig,
+  tritonRepository,
+  tritonTensors,
+} from './export/triton.js';
+export { type Lowering, type LoweringArgs, OPSET } from './export/types.js';
+export { InputError } from './images.js';
+export { type ModelOptions, OnnxSiamese, type Scores } from './model.js';
+export { createSession, missingCudaProvider, type OnnxSession, type SessionOptions } from './session.js';

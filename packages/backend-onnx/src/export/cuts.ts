@@ -1,0 +1,145 @@
+/**
+ * The three ONNX cuts of a Siamese inference graph (core `siamese()`):
+ * - `pair`: x1, x2 [N, C, H, W] -> logit, probability [N, 1]. The shared encoder runs ONCE over both
+ *   images (Concat on the batch axis, encoder, Split in two): half the kernel launches, twice the batch.
+ *   Valid in eval mode only, where BatchNorm uses running statistics and samples do not interact.
+ * - `encoder`: image [N, C, H, W] -> embedding [N, D], to embed a gallery once.
+ * - `head`: embeddingA, embeddingB [N, D] -> logit, probability, to score stored embeddings.
+ */
+import { extract, type Graph, GraphError, type Tensor, weightsForGraph } from '@siamese/core';
+import type { ValueInfoProto } from '../proto/onnx_pb.js';
+import { attr, LoweringContext } from './context.js';
+import { foldBatchNorm } from './fold.js';
+import { lowerGraph } from './graph.js';
+import { type ExportOptions, serializeModel, valueInfo } from './model.js';
+
+export const SIAMESE_CUTS = ['pair', 'encoder', 'head'] as const;
+export type SiameseCutName = (typeof SIAMESE_CUTS)[number];
+
+/** metadata_props key naming the cut of an exported Siamese model. */
+export const CUT_METADATA_KEY = 'cut';
+
+const REQUIRED_OUTPUTS = ['logit', 'probability', 'embeddingA', 'embeddingB'] as const;
+
+const CUT_DOCS: Readonly<Record<SiameseCutName, string>> = {
+  pair: 'Siamese pair scorer: x1, x2 [N, C, H, W] -> logit, probability [N, 1] (1 = same identity).',
+  encoder: 'Siamese encoder: image [N, C, H, W] -> embedding [N, D].',
+  head: 'Siamese head: embeddingA, embeddingB [N, D] -> logit, probability [N, 1] (1 = same identity).',
+};
+
+/** The encoder (`image` -> `embedding`) or head (`embeddingA`, `embeddingB` -> `logit`, `probability`) sub-graph. */
+export function siameseCut(graph: Graph, cut: 'encoder' | 'head'): Graph {
+  requireSiamese(graph);
+  if (cut === 'encoder') {
+    return extract(graph, {
+      name: `${graph.name}_encoder`,
+      inputs: [{ name: 'image', value: 'x1' }],
+      outputs: [{ name: 'embedding', value: 'embeddingA' }],
+    });
+  }
+  return extract(graph, {
+    name: `${graph.name}_head`,
+    inputs: [
+      { name: 'embeddingA', value: 'embeddingA' },
+      { name: 'embeddingB', value: 'embeddingB' },
+    ],
+    outputs: [
+      { name: 'logit', value: 'logit' },
+      { name: 'probability', value: 'probability' },
+    ],
+  });
+}
+
+/**
+ * Exports one cut as a serialized ModelProto. `weights` are checked against the WHOLE Siamese graph
+ * first, so a wrong file is reported the same way whichever cut is asked for.
+ */
+export function exportSiameseCut(
+  graph: Graph,
+  weights: ReadonlyMap<string, Tensor>,
+  cut: SiameseCutName,
+  opts: ExportOptions = {},
+): Uint8Array {
+  if (!SIAMESE_CUTS.includes(cut)) {
+    throw new Error(`export: unknown cut '${String(cut)}' (expected one of: ${SIAMESE_CUTS.join(', ')})`);
+  }
+  requireSiamese(graph);
+  const checked = weightsForGraph(graph, weights);
+  const body = cut === 'pair' ? pairModel(graph, checked, opts) : singleModel(graph, checked, cut, opts);
+  return serializeModel(
+    body.ctx,
+    { graph, name: `${graph.name}_${cut}`, ...body, metadata: { [CUT_METADATA_KEY]: cut } },
+    { docString: CUT_DOCS[cut], ...opts },
+  );
+}
+
+type Prepared = { readonly graph: Graph; readonly weights: ReadonlyMap<string, Tensor> };
+
+/** A lowered model before serialization. */
+interface Body {
+  readonly ctx: LoweringContext;
+  readonly inputs: readonly ValueInfoProto[];
+  readonly outputs: readonly ValueInfoProto[];
+}
+
+function prepare(sub: Graph, weights: ReadonlyMap<string, Tensor>, opts: ExportOptions): Prepared {
+  return opts.foldBatchNorm === false ? { graph: sub, weights } : foldBatchNorm(sub, weights);
+}
+
+function singleModel(
+  graph: Graph,
+  weights: ReadonlyMap<string, Tensor>,
+  cut: 'encoder' | 'head',
+  opts: ExportOptions,
+): Body {
+  const { graph: g, weights: w } = prepare(siameseCut(graph, cut), weights, opts);
+  const ctx = new LoweringContext();
+  const outputs = lowerGraph(ctx, g, w);
+  return {
+    ctx,
+    inputs: g.inputs.map((i) => valueInfo(i.name, i)),
+    outputs: g.outputs.map((o) => valueInfo(outputs.get(o.name)!, g.values[o.value]!)),
+  };
+}
+
+function pairModel(graph: Graph, weights: ReadonlyMap<string, Tensor>, opts: ExportOptions): Body {
+  const encoder = prepare(siameseCut(graph, 'encoder'), weights, opts);
+  const head = siameseCut(graph, 'head');
+  const [x1, x2] = ['x1', 'x2'].map((n) => graph.inputs.find((i) => i.name === n)!);
+  const ctx = new LoweringContext();
+  ctx.reserve('x1');
+  ctx.reserve('x2');
+  const both = ctx.op('Concat', ['x1', 'x2'], [attr.int('axis', 0)], ctx.fresh('x1x2'));
+  const embedded = lowerGraph(ctx, encoder.graph, encoder.weights, {
+    inputs: new Map([['image', both]]),
+    outputs: new Map([['embedding', 'embeddings']]),
+  }).get('embedding')!;
+  // No `split` input: equal halves, i.e. the x1 rows then the x2 rows, whatever N is at run time.
+  const [ea, eb] = [ctx.fresh('embeddingA'), ctx.fresh('embeddingB')];
+  ctx.node('Split', [embedded], [ea, eb], [attr.int('axis', 0)]);
+  const outputs = lowerGraph(ctx, head, weights, {
+    inputs: new Map([
+      ['embeddingA', ea],
+      ['embeddingB', eb],
+    ]),
+  });
+  return {
+    ctx,
+    inputs: [valueInfo('x1', x1!), valueInfo('x2', x2!)],
+    outputs: head.outputs.map((o) => valueInfo(outputs.get(o.name)!, head.values[o.value]!)),
+  };
+}
+
+function requireSiamese(graph: Graph): void {
+  const inputs = graph.inputs.map((i) => i.name);
+  const outputs = graph.outputs.map((o) => o.name);
+  const missing = [
+    ...['x1', 'x2'].filter((n) => !inputs.includes(n)).map((n) => `input '${n}'`),
+    ...REQUIRED_OUTPUTS.filter((n) => !outputs.includes(n)).map((n) => `output '${n}'`),
+  ];
+  if (missing.length > 0) {
+    throw new GraphError(
+      `export: graph '${graph.name}' is not a Siamese inference graph from siamese(): it lacks ${missing.join(', ')}`,
+    );
+  }
+}
