@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# On a CUDA machine: installs @tensorflow/tfjs-node-gpu 4.22.0 (its install script downloads
+# libtensorflow 2.9), trains a few steps of the ResNet-18 Siamese (1x105x105, batch 16) with device
+# 'gpu', and prints whether TensorFlow really used the GPU and the training pairs/s.
+#   bash bench/gpu-check.sh [steps]       (default 10)
+# tfjs-node-gpu needs CUDA 11.2 and cuDNN 8.1 libraries (libcudart.so.11.0, libcudnn.so.8); without
+# them libtensorflow silently runs on the CPU, which this check reports. The workspace's
+# package.json, lockfile and pnpm-workspace.yaml are restored afterwards; node_modules keeps the package.
+set -euo pipefail
+STEPS="${1:-10}"
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+PKG="$ROOT/packages/backend-tfjs"
+cd "$ROOT"
+
+echo "== GPU"
+if command -v nvidia-smi >/dev/null; then
+  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
+else
+  echo "nvidia-smi not found: this is not a CUDA machine (the check still runs and will report CPU)"
+fi
+echo "== CUDA 11 / cuDNN 8 libraries libtensorflow 2.9 loads"
+for lib in libcudart.so.11.0 libcublas.so.11 libcudnn.so.8; do
+  if ldconfig -p 2>/dev/null | grep -q "$lib" || find ${LD_LIBRARY_PATH//:/ } /usr/local/cuda*/lib64 -name "$lib*" 2>/dev/null | grep -q .; then
+    echo "  $lib: found"
+  else
+    echo "  $lib: MISSING"
+  fi
+done
+
+if [ ! -e "$PKG/node_modules/@tensorflow/tfjs-node-gpu/lib" ]; then
+  echo "== installing @tensorflow/tfjs-node-gpu@4.22.0"
+  backup="$(mktemp -d)"
+  cp "$PKG/package.json" pnpm-lock.yaml pnpm-workspace.yaml "$backup/"
+  restore() { cp "$backup/package.json" "$PKG/"; cp "$backup/pnpm-lock.yaml" "$backup/pnpm-workspace.yaml" "$ROOT/"; }
+  trap restore EXIT
+  pnpm add @tensorflow/tfjs-node-gpu@4.22.0 --save-exact --save-dev --filter @siamese/backend-tfjs \
+    --allow-build=@tensorflow/tfjs-node-gpu
+fi
+
+echo "== build"
+(cd packages/core && npx tsc -b) && (cd "$PKG" && npx tsc -b)
+
+echo "== train $STEPS steps on device 'gpu'"
+node --input-type=module - "$STEPS" <<'JS'
+import { createTfjsBackend, resolveDevice, describeDevice } from './packages/backend-tfjs/dist/index.js';
+import { allocate, Random, siameseTraining } from './packages/core/dist/index.js';
+const steps = Number(process.argv[2]);
+let device = 'gpu';
+try {
+  await resolveDevice('gpu');
+} catch (e) {
+  console.log(`strict 'gpu' refused:\n${e.message}\n-> continuing with 'auto' to show what would run`);
+  device = 'auto';
+}
+const config = { encoder: 'resnet18', input: { channels: 1, height: 105, width: 105 } };
+const backend = await createTfjsBackend({ graph: siameseTraining(config, { kind: 'bce' }), device, optimizer: { kind: 'adam' } });
+const r = new Random(1);
+const img = () => { const t = allocate('float32', [16, 1, 105, 105]); t.data.forEach((_, i) => { t.data[i] = r.normal(); }); return t; };
+const labels = allocate('float32', [16, 1]);
+labels.data.forEach((_, i) => { labels.data[i] = i % 2; });
+const batch = { inputs: { x1: img(), x2: img(), labels }, size: 16 };
+for (let i = 0; i < 2; i++) await backend.step(batch, 1e-3);
+const t0 = performance.now();
+for (let i = 0; i < steps; i++) await backend.step(batch, 1e-3);
+const pps = (steps * 16) / ((performance.now() - t0) / 1000);
+console.log(`device: ${describeDevice(backend.device)}`);
+console.log(`GPU really used: ${backend.device.gpuInUse ? 'YES' : 'NO'}`);
+console.log(`training: ${pps.toFixed(1)} pairs/s (ResNet-18 Siamese, 1x105x105, batch 16, Adam)`);
+backend.dispose();
+JS

@@ -1,0 +1,28 @@
+/** linear (x @ weight^T + bias over the last axis) and dropout (train mode only). */
+
+import type { DropoutAttrs } from '@siamese/core';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Lowering } from './context.js';
+import { ir, need, toIR } from './value.js';
+
+export const linear: Lowering<Record<string, never>> = ([x, w, b]) => {
+  const t = toIR(need(x, 'x'));
+  const weight = need(w, 'weight').t;
+  const inF = weight.shape[1] as number;
+  const outF = weight.shape[0] as number;
+  const x2 = t.rank === 2 ? t : tf.reshape(t, [-1, inF]);
+  let y: tf.Tensor = tf.matMul(x2 as tf.Tensor2D, weight as tf.Tensor2D, false, true);
+  if (b) y = tf.add(y, b.t);
+  if (t.rank !== 2) y = tf.reshape(y, [...t.shape.slice(0, -1), outF]);
+  return [ir(y)];
+};
+
+export const dropout: Lowering<DropoutAttrs> = ([x], a, ctx) => {
+  const v = need(x, 'x');
+  if (ctx.mode === 'eval' || a.p === 0) return [v];
+  const keep = tf.cast(
+    tf.greaterEqual(tf.randomUniform(v.t.shape, 0, 1, 'float32', ctx.seed()), a.p),
+    'float32',
+  );
+  return [{ t: tf.mul(v.t, tf.mul(keep, 1 / (1 - a.p))), layout: v.layout }];
+};

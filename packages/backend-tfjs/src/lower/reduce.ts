@@ -1,0 +1,18 @@
+/** reduceMean / reduceSum over IR axes (all when empty). */
+
+import type { ReduceAttrs } from '@siamese/core';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Lowering } from './context.js';
+import { ir, need, toIR } from './value.js';
+
+function reduction(f: typeof tf.mean): Lowering<ReduceAttrs> {
+  return ([x], a) => {
+    const t = toIR(need(x, 'x'));
+    const axes =
+      a.axes.length === 0 ? t.shape.map((_, i) => i) : a.axes.map((ax) => (ax < 0 ? ax + t.rank : ax));
+    return [ir(f(t, axes, a.keepDims))];
+  };
+}
+
+export const reduceMean = reduction(tf.mean);
+export const reduceSum = reduction(tf.sum);
