@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createSession, exportSiameseCut, loadOrt } from '../../packages/backend-onnx/dist/index.js';
 import { initWeights, Random, saveWeights, siamese } from '../../packages/core/dist/index.js';
-import { median, table, timeInterleaved } from '../lib/stats.mjs';
+import { table, timeInterleaved } from '../lib/stats.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -31,7 +31,17 @@ const CONFIGS = [
 
 const ort = await loadOrt();
 const dir = mkdtempSync(join(tmpdir(), 'siamese-bench-'));
-const rows = [['model', 'ours (ort)', 'torch.onnx (ort)', 'torch eager', 'ours/torch.onnx', 'ours/eager', 'max |logit diff|']];
+const rows = [
+  [
+    'model',
+    'ours (ort)',
+    'torch.onnx (ort)',
+    'torch eager',
+    'ours/torch.onnx',
+    'ours/eager',
+    'max |logit diff|',
+  ],
+];
 try {
   for (const c of CONFIGS) {
     const config = { encoder: c.arch, input: { channels: c.channels, height: c.size, width: c.size } };
@@ -50,12 +60,26 @@ try {
     const torchOnnx = join(dir, 'torch.onnx');
     // PyTorch runs alone (nothing else timed meanwhile): eager timing, then torch.onnx.export.
     const py = JSON.parse(
-      execFileSync(PYTHON, [
-        new URL('./torch_ref.py', import.meta.url).pathname,
-        ...['--arch', c.arch, '--channels', String(c.channels), '--size', String(c.size)],
-        ...['--batch', String(batch), '--threads', String(threads), '--runs', String(rounds)],
-        ...['--weights', join(dir, 'w.safetensors'), '--inputs', join(dir, 'in.safetensors'), '--onnx-out', torchOnnx],
-      ], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').at(-1),
+      execFileSync(
+        PYTHON,
+        [
+          new URL('./torch_ref.py', import.meta.url).pathname,
+          ...['--arch', c.arch, '--channels', String(c.channels), '--size', String(c.size)],
+          ...['--batch', String(batch), '--threads', String(threads), '--runs', String(rounds)],
+          ...[
+            '--weights',
+            join(dir, 'w.safetensors'),
+            '--inputs',
+            join(dir, 'in.safetensors'),
+            '--onnx-out',
+            torchOnnx,
+          ],
+        ],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+      )
+        .trim()
+        .split('\n')
+        .at(-1),
     );
     const options = { device: 'cpu', threads, optimization: 'all' };
     const ours = await createSession(exportSiameseCut(graph, weights, 'pair'), options);
@@ -86,5 +110,7 @@ try {
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
-console.log(`inference, batch ${batch} pairs, ${threads} threads, onnxruntime ${ort.env.versions?.common ?? ''}, medians of ${rounds} interleaved rounds`);
+console.log(
+  `inference, batch ${batch} pairs, ${threads} threads, onnxruntime ${ort.env.versions?.common ?? ''}, medians of ${rounds} interleaved rounds`,
+);
 console.log(table(rows));

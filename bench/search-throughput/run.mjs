@@ -30,12 +30,20 @@ const model = await OnnxSiamese.fromArtifact(
   { device: 'cpu', threads: Number(args.threads), batchSize: 64 },
 );
 const r = new Random(5);
-const image = (n) => ({ dtype: 'float32', shape: [n, 1, size, size], data: Float32Array.from({ length: n * size * size }, () => r.normal()) });
+const image = (n) => ({
+  dtype: 'float32',
+  shape: [n, 1, size, size],
+  data: Float32Array.from({ length: n * size * size }, () => r.normal()),
+});
 const query = image(1);
 const d = model.embeddingSize;
 
 // The cache: gallery embeddings computed ahead (their cost is paid once, at indexing time).
-const galleryEmbeddings = { dtype: 'float32', shape: [G, d], data: Float32Array.from({ length: G * d }, () => Math.abs(r.normal())) };
+const galleryEmbeddings = {
+  dtype: 'float32',
+  shape: [G, d],
+  data: Float32Array.from({ length: G * d }, () => Math.abs(r.normal())),
+};
 const repeat = (t, n) => {
   const data = new Float32Array(n * t.data.length);
   for (let i = 0; i < n; i++) data.set(t.data, i * t.data.length);
@@ -46,7 +54,9 @@ async function cachedSearch() {
   const q = await model.embed(query);
   const s = await model.scoreEmbeddings(repeat(q, G), galleryEmbeddings);
   // Top 10 by probability.
-  return Array.from(s.probability.keys()).sort((a, b) => s.probability[b] - s.probability[a]).slice(0, 10);
+  return Array.from(s.probability.keys())
+    .sort((a, b) => s.probability[b] - s.probability[a])
+    .slice(0, 10);
 }
 
 const galleryImages = image(S);
@@ -73,7 +83,9 @@ for (let i = 0; i < rounds; i++) {
 }
 const c = median(cached);
 const f = median(full);
-console.log(`search: 1 query vs ${G.toLocaleString('en-US')} gallery images, ${args.arch} 1x${size}x${size}, ${args.threads} threads, medians of ${rounds}`);
+console.log(
+  `search: 1 query vs ${G.toLocaleString('en-US')} gallery images, ${args.arch} 1x${size}x${size}, ${args.threads} threads, medians of ${rounds}`,
+);
 console.log(
   table([
     ['method', 'seconds per query', 'queries/s'],
@@ -82,5 +94,7 @@ console.log(
     ['speed-up', `${(f / c).toFixed(0)}x`, ''],
   ]),
 );
-console.log(`building the cache costs ${(embedPerImage * G).toFixed(1)} s once (${(1 / embedPerImage).toFixed(1)} images/s)`);
+console.log(
+  `building the cache costs ${(embedPerImage * G).toFixed(1)} s once (${(1 / embedPerImage).toFixed(1)} images/s)`,
+);
 await model.dispose();

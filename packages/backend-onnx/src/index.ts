@@ -41,4 +41,10 @@ export {
 export { type Lowering, type LoweringArgs, OPSET } from './export/types.js';
 export { InputError } from './images.js';
 export { type ModelOptions, OnnxSiamese, type Scores } from './model.js';
-export { createSession, loadOrt, missingCudaProvider, type OnnxSession, type SessionOptions } from './session.js';
+export {
+  createSession,
+  loadOrt,
+  missingCudaProvider,
+  type OnnxSession,
+  type SessionOptions,
+} from './session.js';

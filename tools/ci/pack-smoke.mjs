@@ -1,0 +1,317 @@
+#!/usr/bin/env node
+// Pack smoke test: proves the published packages work for a user who installs them from npm.
+//
+// 1. `pnpm pack` every publishable package (packages/*, not private) into a temp folder and check
+//    each tarball: README, package.json with every `workspace:` range rewritten to a version, every
+//    file its `main` / `types` / `bin` / `exports` point to, core's `conformance/` data, and no test
+//    files or fixtures.
+// 2. In a scratch project OUTSIDE the workspace (the OS temp folder), `npm install` ONLY the
+//    @siamese/core and @siamese/backend-onnx tarballs, with --omit=dev --ignore-scripts (no
+//    workspace links, no dev dependencies, no onnxruntime download: its CPU build ships in the
+//    package), then build a tiny Siamese model, save it as a model artifact, load it with
+//    OnnxSiamese and score two images.
+//
+// It builds nothing: run it after `pnpm build` (CI runs it after the tests and the docs build).
+// Exits non-zero with one line per problem. `--keep` leaves the temp folders for a look.
+import { execFileSync } from 'node:child_process';
+import {
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const KEEP = process.argv.includes('--keep');
+/** The packages the scratch project installs: what a user needs to score with a trained model. */
+const USER_INSTALL = ['@siamese/core', '@siamese/backend-onnx'];
+const started = Date.now();
+const problems = [];
+
+function fail(message) {
+  problems.push(message);
+  console.error(`pack-smoke: FAIL ${message}`);
+}
+
+function step(message) {
+  console.log(`pack-smoke: ${message} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+}
+
+function finish() {
+  if (problems.length > 0) {
+    console.error(`pack-smoke: ${problems.length} problem(s); the packages are not fit to publish.`);
+    process.exit(1);
+  }
+  step('OK');
+}
+
+/** Runs a command; on failure, reports its output and stops. */
+function run(cmd, args, options) {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  } catch (e) {
+    const output = `${e.stdout ?? ''}${e.stderr ?? ''}`.trim().split('\n').slice(-30).join('\n');
+    fail(
+      `\`${cmd} ${args.join(' ')}\` in ${options?.cwd ?? ROOT} exited with ${e.status ?? e.signal}:\n${output}`,
+    );
+    finish();
+  }
+}
+
+/** Entries of a .tgz: path (without the leading `package/`) -> contents. */
+function readTarball(file) {
+  const tar = gunzipSync(readFileSync(file));
+  const entries = new Map();
+  let paxPath;
+  for (let at = 0; at + 512 <= tar.length; ) {
+    const header = tar.subarray(at, at + 512);
+    if (header.every((b) => b === 0)) break;
+    const field = (start, length) =>
+      header
+        .subarray(start, start + length)
+        .toString('utf8')
+        .replace(/\0.*$/s, '');
+    const size = Number.parseInt(field(124, 12).trim() || '0', 8);
+    const type = field(156, 1);
+    const prefix = field(345, 155);
+    const body = tar.subarray(at + 512, at + 512 + size);
+    at += 512 + Math.ceil(size / 512) * 512;
+    if (type === 'x') {
+      paxPath = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(body.toString('utf8'))?.[1];
+      continue;
+    }
+    const name = paxPath ?? (prefix ? `${prefix}/${field(0, 100)}` : field(0, 100));
+    paxPath = undefined;
+    if (type === '0' || type === '' || type === '\0') entries.set(name.replace(/^package\//, ''), body);
+  }
+  return entries;
+}
+
+/** Files the manifest promises: main, types, bin and every `exports` target. */
+function promisedFiles(manifest) {
+  const targets = new Set();
+  const add = (t) => typeof t === 'string' && targets.add(t.replace(/^\.\//, ''));
+  add(manifest.main);
+  add(manifest.types);
+  for (const t of Object.values(
+    typeof manifest.bin === 'string' ? { bin: manifest.bin } : (manifest.bin ?? {}),
+  ))
+    add(t);
+  const walk = (node) => {
+    if (typeof node === 'string') add(node);
+    else if (node && typeof node === 'object') for (const v of Object.values(node)) walk(v);
+  };
+  walk(manifest.exports);
+  return [...targets];
+}
+
+function globToRegExp(glob) {
+  return new RegExp(`^${glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '[^/]+')}$`);
+}
+
+const TEST_FILE =
+  /(^|\/)(__fixtures__|__tests__|__snapshots__)\/|\.test\.[cm]?[jt]sx?(\.map)?$|\.spec\.[cm]?[jt]sx?$|\.vitest-results\.json$|(^|\/)vitest\.config\./;
+const DEP_FIELDS = ['dependencies', 'peerDependencies', 'optionalDependencies', 'devDependencies'];
+
+function checkTarball(dir, file, workspaceVersions) {
+  const source = JSON.parse(readFileSync(join(ROOT, 'packages', dir, 'package.json'), 'utf8'));
+  const where = `${source.name} (${file.split('/').at(-1)})`;
+  const entries = readTarball(file);
+  const names = [...entries.keys()];
+  const packed = entries.has('package.json')
+    ? JSON.parse(entries.get('package.json').toString('utf8'))
+    : undefined;
+  if (!packed) return fail(`${where}: no package.json`);
+  if (packed.name !== source.name || packed.version !== source.version)
+    fail(
+      `${where}: package.json says ${packed.name}@${packed.version}, the workspace ${source.name}@${source.version}`,
+    );
+  if (!names.includes('README.md')) fail(`${where}: no README.md`);
+  if (!names.some((n) => n.startsWith('dist/'))) fail(`${where}: no dist/ (was the package built?)`);
+  for (const target of promisedFiles(packed)) {
+    const found = target.includes('*')
+      ? names.some((n) => globToRegExp(target).test(n))
+      : entries.has(target);
+    if (!found) fail(`${where}: package.json points to '${target}', which is not in the tarball`);
+  }
+  const tests = names.filter((n) => TEST_FILE.test(n));
+  if (tests.length > 0)
+    fail(
+      `${where}: ships test files or fixtures: ${tests.slice(0, 5).join(', ')}${tests.length > 5 ? ', ...' : ''}`,
+    );
+  if (names.some((n) => n.startsWith('src/'))) fail(`${where}: ships src/ (only dist/ should be published)`);
+  for (const field of DEP_FIELDS) {
+    for (const [dep, range] of Object.entries(packed[field] ?? {})) {
+      if (String(range).startsWith('workspace:'))
+        fail(`${where}: ${field}.${dep} is still '${range}' (pnpm pack should have rewritten it)`);
+      else if (workspaceVersions.has(dep) && field !== 'devDependencies') {
+        const v = workspaceVersions.get(dep);
+        if (!new RegExp(`^[\\^~]?${v.replaceAll('.', '\\.')}$`).test(range))
+          fail(`${where}: ${field}.${dep} is '${range}', but the workspace has ${dep}@${v}`);
+      }
+    }
+  }
+  if (source.name === '@siamese/core') {
+    const data = names.filter((n) => /^conformance\/[^/]+\.json$/.test(n));
+    if (data.length === 0) fail(`${where}: no conformance/*.json (the op cases every backend runs)`);
+    if (!names.some((n) => n.startsWith('conformance/models/')))
+      fail(`${where}: no conformance/models/ (the PyTorch parity fixture)`);
+  }
+  const buildInfo = names.filter((n) => n.endsWith('.tsbuildinfo'));
+  const size = [...entries.values()].reduce((a, b) => a + b.length, 0);
+  console.log(
+    `  ${source.name}@${packed.version}: ${names.length} files, ${(size / 1024).toFixed(0)} KiB unpacked` +
+      (buildInfo.length ? ` (note: ships ${buildInfo.join(', ')})` : ''),
+  );
+}
+
+// 1. Pack.
+const packages = readdirSync(join(ROOT, 'packages'), { withFileTypes: true })
+  .filter((d) => d.isDirectory() && existsSync(join(ROOT, 'packages', d.name, 'package.json')))
+  .map((d) => ({
+    dir: d.name,
+    manifest: JSON.parse(readFileSync(join(ROOT, 'packages', d.name, 'package.json'), 'utf8')),
+  }))
+  .filter((p) => !p.manifest.private);
+const workspaceVersions = new Map(packages.map((p) => [p.manifest.name, p.manifest.version]));
+for (const name of USER_INSTALL)
+  if (!workspaceVersions.has(name)) fail(`no publishable package ${name} under packages/`);
+if (problems.length) finish();
+
+const packDir = mkdtempSync(join(tmpdir(), 'siamese-pack-'));
+const scratch = mkdtempSync(join(tmpdir(), 'siamese-user-'));
+process.on('exit', () => {
+  if (KEEP) console.log(`pack-smoke: kept ${packDir} and ${scratch}`);
+  else for (const d of [packDir, scratch]) rmSync(d, { recursive: true, force: true });
+});
+step(`packing ${packages.length} packages into ${packDir}`);
+const tarballs = new Map();
+for (const p of packages) {
+  const before = new Set(readdirSync(packDir));
+  run('pnpm', ['pack', '--pack-destination', packDir], { cwd: join(ROOT, 'packages', p.dir) });
+  const made = readdirSync(packDir).filter((f) => f.endsWith('.tgz') && !before.has(f));
+  if (made.length !== 1) {
+    fail(`${p.manifest.name}: pnpm pack made ${made.length} tarballs (${made.join(', ')})`);
+    continue;
+  }
+  const file = join(packDir, made[0]);
+  tarballs.set(p.manifest.name, file);
+  checkTarball(p.dir, file, workspaceVersions);
+}
+if (problems.length) finish();
+
+// 2. Install as a user would, outside the workspace.
+const rel = relative(ROOT, realpathSync(scratch));
+if (!rel.startsWith('..') && !rel.startsWith('/')) {
+  fail(`the scratch project ${scratch} is inside the workspace ${ROOT}; set TMPDIR elsewhere`);
+  finish();
+}
+writeFileSync(
+  join(scratch, 'package.json'),
+  `${JSON.stringify(
+    {
+      name: 'siamese-pack-smoke',
+      private: true,
+      type: 'module',
+      dependencies: Object.fromEntries(USER_INSTALL.map((n) => [n, `file:${tarballs.get(n)}`])),
+    },
+    null,
+    2,
+  )}\n`,
+);
+// Drop what a `pnpm run` around this script injects (its user agent, the workspace's package
+// fields); settings the machine gives npm (registry, cache) stay.
+const PNPM_RUN_ENV =
+  /^(npm_package_|npm_lifecycle_|pnpm_|npm_command$|npm_execpath$|npm_node_execpath$|npm_config_user_agent$|npm_config_verify_deps_before_run$)/i;
+const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !PNPM_RUN_ENV.test(k)));
+step(`npm install ${USER_INSTALL.join(' + ')} in ${scratch}`);
+run(
+  'npm',
+  [
+    'install',
+    '--omit=dev',
+    '--ignore-scripts',
+    '--no-audit',
+    '--no-fund',
+    '--prefer-offline',
+    '--loglevel=error',
+  ],
+  { cwd: scratch, env },
+);
+
+// What got installed: our tarballs (not a registry package of the same name), as real folders.
+const lock = JSON.parse(readFileSync(join(scratch, 'node_modules', '.package-lock.json'), 'utf8'));
+for (const name of USER_INSTALL) {
+  const entry = lock.packages[`node_modules/${name}`];
+  const where = join(scratch, 'node_modules', name);
+  if (!entry) fail(`${name} is not installed in the scratch project`);
+  else if (!String(entry.resolved ?? '').startsWith('file:'))
+    fail(`${name} came from ${entry.resolved}, not from the packed tarball`);
+  else if (lstatSync(where).isSymbolicLink()) fail(`${name} is installed as a link (${where})`);
+}
+const nested = Object.keys(lock.packages).filter((k) =>
+  /node_modules\/@siamese\/.*node_modules\/@siamese\//.test(k),
+);
+if (nested.length) fail(`a second copy of a @siamese package was installed: ${nested.join(', ')}`);
+const dev = Object.entries(lock.packages).filter(([, e]) => e.dev);
+if (dev.length) fail(`dev dependencies were installed: ${dev.map(([k]) => k).join(', ')}`);
+const extra = Object.keys(lock.packages).filter(
+  (k) => k.startsWith('node_modules/@siamese/') && !USER_INSTALL.includes(k.slice('node_modules/'.length)),
+);
+if (extra.length) fail(`packages beyond ${USER_INSTALL.join(', ')} were installed: ${extra.join(', ')}`);
+console.log(`  ${Object.keys(lock.packages).length - 1} packages installed`);
+if (problems.length) finish();
+
+// 3. Use them: build, save, load, score.
+const script = `
+import { defaultPreprocessing, initWeights, loadModel, saveModel, siamese, tensor } from '@siamese/core';
+import { closeEnough, loadConformanceCases } from '@siamese/core/conformance';
+import { OnnxSiamese, describeDevice } from '@siamese/backend-onnx';
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+
+const check = (ok, message) => { if (!ok) { console.error('FAIL ' + message); process.exitCode = 1; } };
+const config = { encoder: 'resnet10_w8', input: { channels: 1, height: 32, width: 32 } };
+const graph = siamese(config);
+const dir = join(mkdtempSync('model-'), 'model');
+await saveModel(dir, {
+  graph,
+  config,
+  preprocessing: defaultPreprocessing(config.input),
+  threshold: { probability: 0.5, method: 'fixed' },
+  weights: initWeights(graph, 42),
+});
+check((await loadModel(dir)).weights.size > 0, 'loadModel read no weights');
+
+const model = await OnnxSiamese.load(dir, { device: 'cpu', threads: 1 });
+const n = 2;
+const image = (seed) => tensor([n, 1, 32, 32], Array.from({ length: n * 32 * 32 }, (_, i) => Math.sin(i * seed)));
+const a = image(0.37);
+const b = image(1.91);
+const ab = await model.score(a, b);
+const ba = await model.score(b, a);
+check(ab.probability.length === n, 'score gave ' + ab.probability.length + ' probabilities for ' + n + ' pairs');
+for (const p of ab.probability) check(Number.isFinite(p) && p >= 0 && p <= 1, 'probability ' + p + ' is not in [0, 1]');
+check(Array.isArray(ab.same) && ab.same.length === n, 'no same/different decision from the stored threshold');
+// absdiff (the default combine) is symmetric: score(a, b) = score(b, a).
+const sym = closeEnough(ba.probability, { shape: [n, 1], data: Array.from(ab.probability) }, { atol: 1e-6, rtol: 1e-5 });
+check(sym.ok, 'score(a, b) and score(b, a) differ: ' + sym.message);
+const embedded = await model.embed(a);
+check(embedded.shape[0] === n && embedded.shape[1] === model.embeddingSize, 'embed gave shape [' + embedded.shape + ']');
+const cases = await loadConformanceCases();
+check(cases.length > 0, '@siamese/core/conformance loaded no cases');
+console.log('  ' + describeDevice(await model.device()) + '; probabilities ' + Array.from(ab.probability, (p) => p.toFixed(4)).join(', ') + '; ' + cases.length + ' conformance cases');
+await model.dispose();
+`;
+writeFileSync(join(scratch, 'smoke.mjs'), script);
+step('scoring two images with the installed packages');
+process.stdout.write(run(process.execPath, ['smoke.mjs'], { cwd: scratch, env }));
+finish();
