@@ -2,3 +2,27 @@
 export class UsageError extends Error {
   override name = 'UsageError';
 }
+
+/** One bad field of a config file: where it is and what was expected. */
+export interface ConfigIssue {
+  /** Dotted path inside the file, e.g. `train.batchSize` or `model.head.hidden[1]`. */
+  readonly path: string;
+  /** `expected a positive integer, got -3`. */
+  readonly message: string;
+}
+
+/**
+ * A config file that cannot be used. The message has one line per bad field
+ * (`siamese.config.json: train.batchSize: expected a positive integer, got -3`), and `run` prints
+ * each of them as its own line.
+ */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(
+    /** The file as the user named it (or found it). */
+    readonly file: string,
+    readonly issues: readonly ConfigIssue[],
+  ) {
+    super(issues.map((i) => `${file}: ${i.path ? `${i.path}: ` : ''}${i.message}`).join('\n'));
+  }
+}

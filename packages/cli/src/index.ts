@@ -1,5 +1,28 @@
 /** @siamese/cli: the `siamese` command. The programmatic entry point runs it with captured output. */
 
-export { UsageError } from './errors.js';
+export type { CommandDef, OptionDef, ParsedArgs } from './commands/index.js';
+export { COMMANDS } from './commands/index.js';
+export {
+  CONFIG_FILE,
+  CONFIG_SCHEMA_FILE,
+  checkConfig,
+  configJsonSchema,
+  type DataConfig,
+  type InferConfig,
+  type LoadConfigOptions,
+  type LoadedConfig,
+  loadConfig,
+  type ModelConfig,
+  type SiameseConfig,
+  setting,
+  type TrainConfig,
+} from './config/index.js';
+export { ConfigError, type ConfigIssue, UsageError } from './errors.js';
+export {
+  type EmbeddedItem,
+  type EmbeddingsIndex,
+  loadEmbeddings,
+  saveEmbeddings,
+} from './infer/embeddings-file.js';
 export type { Output } from './io.js';
-export { run } from './run.js';
+export { isUserError, run } from './run.js';

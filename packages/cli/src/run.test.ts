@@ -42,3 +42,26 @@ describe('siamese info', () => {
     }
   });
 });
+
+describe('arguments', () => {
+  it('checks the number of positionals against the declaration', async () => {
+    for (const [argv, message] of [
+      [['compare', 'model', 'a.png'], "siamese compare: needs MODEL A B (got 'model' 'a.png')"],
+      [['compare', 'm', 'a', 'b', 'c'], "siamese compare: takes at most MODEL A B (got 'm' 'a' 'b' 'c')"],
+      [['info', 'a', 'b'], "siamese info: takes at most [MODEL] (got 'a' 'b')"],
+      [['doctor', 'x'], "siamese doctor: takes no arguments (got 'x')"],
+    ] as const) {
+      const io = capture();
+      expect(await run([...argv], io)).toBe(2);
+      expect(io.stderr).toEqual([message]);
+    }
+  });
+
+  it('lists every command in the help', async () => {
+    const io = capture();
+    expect(await run(['--help'], io)).toBe(0);
+    for (const c of ['eval', 'compare', 'export', 'embed', 'search', 'info', 'doctor']) {
+      expect(io.stdout[0]).toMatch(new RegExp(`\\n  ${c} +\\S`));
+    }
+  });
+});

@@ -9,8 +9,11 @@ export function usageLine(c: CommandDef): string {
 export function commandHelp(c: CommandDef): string {
   const rows = Object.entries(c.options).map(([name, o]) => {
     const flag = `--${name}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}`;
-    const dflt = o.default !== undefined && o.default !== false ? ` (default: ${String(o.default)})` : '';
-    return [flag, `${o.description}${dflt}`] as const;
+    const notes = [
+      ...(o.default !== undefined && o.default !== false ? [`default: ${String(o.default)}`] : []),
+      ...(o.config ? [`config: ${o.config}`] : []),
+    ];
+    return [flag, `${o.description}${notes.length ? ` (${notes.join('; ')})` : ''}`] as const;
   });
   const width = Math.max(0, ...rows.map(([f]) => f.length));
   const lines = [`usage: ${usageLine(c)}`, '', c.summary];

@@ -1,6 +1,20 @@
 /** Every command, in the order `siamese --help` lists them. */
+import { compare } from './compare.js';
+import { doctor } from './doctor.js';
+import { embed } from './embed.js';
+import { evalCommand } from './eval.js';
+import { exportCommand } from './export.js';
 import { info } from './info.js';
+import { search } from './search.js';
 import type { CommandDef } from './types.js';
 
-export const COMMANDS: readonly CommandDef[] = [info];
+export const COMMANDS: readonly CommandDef[] = [
+  evalCommand,
+  compare,
+  exportCommand,
+  embed,
+  search,
+  info,
+  doctor,
+];
 export type { CommandDef, OptionDef, ParsedArgs } from './types.js';
