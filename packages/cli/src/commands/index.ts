@@ -6,9 +6,11 @@ import { evalCommand } from './eval.js';
 import { exportCommand } from './export.js';
 import { info } from './info.js';
 import { search } from './search.js';
+import { trainCommand } from './train.js';
 import type { CommandDef } from './types.js';
 
 export const COMMANDS: readonly CommandDef[] = [
+  trainCommand,
   evalCommand,
   compare,
   exportCommand,

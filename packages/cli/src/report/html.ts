@@ -68,6 +68,8 @@ figure img{width:72px;height:72px;image-rendering:pixelated;border:1px solid #cc
 <div class="mistakes">${mistakes || '<p>No mistakes on the validation pairs.</p>'}</div>
 <script>${chartJs}</script>
 <script>
+// A report is read, not watched: draw every chart in its final state at once.
+Chart.defaults.animation = false;
 const D = ${scriptJson(charts)};
 const epochs = D.history.map(h => h.epoch);
 const line = (label, data, color) => ({ label, data, borderColor: color, backgroundColor: color, tension: .2, pointRadius: 2 });

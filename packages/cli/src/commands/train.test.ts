@@ -1,0 +1,110 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, FIXTURES, siameseCli, tempDir } from '../test/cli.js';
+
+const QUICK = [
+  '--data',
+  'mnist',
+  '--arch',
+  'resnet10_w8',
+  '--epochs',
+  '1',
+  '--pairs-per-epoch',
+  '256',
+  '--val-pairs',
+  '200',
+];
+let dir: { path: string; remove(): Promise<void> };
+beforeAll(async () => {
+  dir = await tempDir('siamese-train-');
+});
+afterAll(() => dir.remove());
+
+describe('siamese train', () => {
+  it('trains on MNIST and writes a usable model, split, metrics and report', async () => {
+    const out = join(dir.path, 'run');
+    const r = await siameseCli(['train', ...QUICK, '--holdout-classes', '2', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /data: mnist: 10,000 images, 10 classes; held out of training: 8, 9 \(1,922 images, split-openset.json\); split by image: [\d,]+ train/,
+    );
+    expect(r.stdout).toMatch(/test pairs: accuracy \d+\.\d\d% at threshold/);
+    for (const f of [
+      'model/model.json',
+      'model/weights.safetensors',
+      'split.json',
+      'split-openset.json',
+      'metrics.jsonl',
+      'report.html',
+      'checkpoints/last/trainer.json',
+    ]) {
+      expect(existsSync(join(out, f)), f).toBe(true);
+    }
+    const model = JSON.parse(readFileSync(join(out, 'model/model.json'), 'utf8'));
+    expect(model.threshold.method).toBe('eer');
+    expect(model.metrics.testPairs).toBe(200);
+    const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.type)).toEqual(['epoch', 'test']);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('Hardest mistakes');
+    const cmp = await siameseCli(['info', join(out, 'model')]);
+    expect(cmp.code, cmp.stderr).toBe(0);
+  }, 120_000);
+
+  it('saves a checkpoint on Ctrl-C and resumes from it', async () => {
+    const out = join(dir.path, 'interrupted');
+    const args = ['train', ...QUICK, '--epochs', '3', '--pairs-per-epoch', '2000', '--out', out];
+    const code = await new Promise<number | null>((done) => {
+      const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let sent = false;
+      child.stdout.on('data', (chunk: Buffer) => {
+        if (!sent && chunk.toString().includes('training on')) {
+          sent = true;
+          setTimeout(() => child.kill('SIGINT'), 300);
+        }
+      });
+      child.on('exit', (c) => done(c));
+    });
+    expect(code).toBe(130);
+    const trainer = JSON.parse(readFileSync(join(out, 'checkpoints/last/trainer.json'), 'utf8'));
+    expect(trainer.step).toBeGreaterThan(0);
+    const resumed = await siameseCli(['train', ...args.slice(1), '--epochs', '1', '--resume']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(/resumed at step \d+/);
+  }, 120_000);
+
+  it('reports bad input in one line with exit code 2', async () => {
+    const cases: [string[], RegExp][] = [
+      [['train'], /--data is required/],
+      [['train', '--data', 'mnist', '--arch', 'resnet19'], /--arch 'resnet19' is not a known architecture/],
+      [
+        ['train', '--data', 'mnist', '--loss', 'contrastive'],
+        /--loss contrastive trains the embedding distance.*--combine euclidean/,
+      ],
+      [
+        ['train', '--data', 'mnist', '--backend', 'onnx'],
+        /training on onnxruntime is not available yet \(issue #8\)/,
+      ],
+      [['train', '--data', join(dir.path, 'nope')], /no such file or folder/],
+      [
+        ['train', '--data', join(FIXTURES, 'folder'), '--out', join(dir.path, 'small')],
+        /no class of .* has two images/,
+      ],
+      [['train', '--data', 'mnist', '--epochs', '0'], /--epochs must be a positive integer/],
+      [['train', '--data', 'mnist', '--device', 'gpu', '--out', join(dir.path, 'gpu')], /gpu/i],
+    ];
+    for (const [args, message] of cases) {
+      const r = await siameseCli(args, { cwd: dir.path });
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(
+        r.errLines.filter((l) => !l.startsWith('warning:')),
+        args.join(' '),
+      ).toHaveLength(1);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+    }
+  }, 120_000);
+});

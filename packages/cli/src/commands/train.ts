@@ -1,0 +1,332 @@
+/**
+ * `siamese train`: data in, a calibrated model out — split (manifest), train with checkpoints
+ * and progress, calibrate the threshold on validation pairs, measure held-out test pairs, write
+ * the model folder, metrics.jsonl and a self-contained HTML report.
+ */
+import { appendFile, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import {
+  COMBINE_MODES,
+  LOSS_KINDS,
+  loadCheckpoint,
+  RESNET_PRESETS,
+  type SiameseConfig,
+  saveModel,
+  siamese,
+  siameseTraining,
+  summarize,
+  train,
+} from '@siamese/core';
+import { configFor } from '../config/load.js';
+import { TRAIN_DEVICES } from '../config/siamese-config.js';
+import { UsageError } from '../errors.js';
+import { openTrainingData } from '../train/data.js';
+import { finish } from '../train/finish.js';
+import { formatDuration, progressPrinter } from '../train/progress.js';
+import { writeReport } from '../train/report-file.js';
+import {
+  AUGMENT_CHOICES,
+  OPTIMIZER_CHOICES,
+  SPLIT_BY_CHOICES,
+  TRAIN_BACKEND_CHOICES,
+  type TrainSettings,
+  trainSettings,
+} from '../train/settings.js';
+import { configOption } from './options.js';
+import type { CommandDef } from './types.js';
+
+function backendNote(s: TrainSettings): string {
+  if (s.backend === 'onnx') {
+    throw new UsageError(
+      "--backend onnx: training on onnxruntime is not available yet (issue #8); use 'tfjs' or 'auto'",
+    );
+  }
+  return s.backend === 'auto'
+    ? 'tfjs (auto: the only training backend installed; onnxruntime training is issue #8)'
+    : 'tfjs';
+}
+
+export const trainCommand: CommandDef = {
+  name: 'train',
+  summary: 'train a Siamese network on your images (or MNIST) and calibrate it',
+  details:
+    'Splits the data (train/val/test, written to OUT/split.json), trains with checkpoints in OUT/checkpoints,\n' +
+    'calibrates the decision threshold on validation pairs (equal error rate, or --far), measures held-out\n' +
+    'test pairs, and writes OUT/model (for compare, eval, export, embed), OUT/metrics.jsonl and OUT/report.html.\n' +
+    'Ctrl-C saves a checkpoint; --resume continues from it.',
+  options: {
+    data: {
+      type: 'string',
+      value: 'SOURCE',
+      config: 'data.source',
+      description:
+        "'mnist' or a folder with a folder of images per class (or Omniglot's alphabet/character tree)",
+    },
+    arch: {
+      type: 'string',
+      value: 'NAME',
+      config: 'model.arch',
+      description: `encoder: ${Object.keys(RESNET_PRESETS).join(', ')} (default resnet18; resnet18_w16 for mnist)`,
+    },
+    size: {
+      type: 'string',
+      value: 'N|HxW',
+      config: 'model.input',
+      description: 'image size (default 105; 28 for mnist)',
+    },
+    channels: {
+      type: 'string',
+      value: '1|3',
+      config: 'model.input.channels',
+      description: 'grayscale or RGB (default 3; 1 for mnist)',
+    },
+    combine: {
+      type: 'string',
+      value: 'MODE',
+      config: 'model.combine',
+      description: `how embeddings meet: ${COMBINE_MODES.join(', ')} (default absdiff)`,
+    },
+    loss: {
+      type: 'string',
+      value: 'KIND',
+      config: 'train.loss',
+      description: `${LOSS_KINDS.join(', ')} (default bce); contrastive and triplet need --combine euclidean`,
+    },
+    margin: {
+      type: 'string',
+      value: 'M',
+      description: 'margin of the contrastive or triplet loss (default 1)',
+    },
+    optimizer: {
+      type: 'string',
+      value: OPTIMIZER_CHOICES.join('|'),
+      config: 'train.optimizer',
+      description: 'optimizer (default adam)',
+    },
+    lr: {
+      type: 'string',
+      value: 'RATE',
+      config: 'train.lr',
+      description: 'peak learning rate, cosine-decayed after a warm-up (default 0.001)',
+    },
+    'weight-decay': { type: 'string', value: 'W', description: 'weight decay (default 0)' },
+    epochs: { type: 'string', value: 'N', config: 'train.epochs', description: 'epochs (default 10)' },
+    'batch-size': {
+      type: 'string',
+      value: 'N',
+      config: 'train.batchSize',
+      description: 'pairs per step (default 32)',
+    },
+    'pairs-per-epoch': {
+      type: 'string',
+      value: 'N',
+      description: 'training pairs sampled per epoch, half same, half different (default 8000)',
+    },
+    'val-pairs': { type: 'string', value: 'N', description: 'validation and test pairs (default 2000 each)' },
+    augment: {
+      type: 'string',
+      value: AUGMENT_CHOICES.join('|'),
+      description:
+        "training augmentation: Koch et al.'s affine ranges, optionally with lighting jitter (default none)",
+    },
+    'split-by': {
+      type: 'string',
+      value: SPLIT_BY_CHOICES.join('|'),
+      description:
+        'hold out images of every class (closed set), whole classes, or whole alphabets (open set) (default image)',
+    },
+    'holdout-classes': {
+      type: 'string',
+      value: 'N',
+      description:
+        'keep the last N classes out of training, for an open-set evaluation (OUT/split-openset.json)',
+    },
+    seed: {
+      type: 'string',
+      value: 'N',
+      config: 'train.seed',
+      description: 'seeds the split, pairs, augmentation and initialization (default 1)',
+    },
+    far: {
+      type: 'string',
+      value: 'RATE',
+      description: 'calibrate the threshold for this false-accept rate instead of the equal error rate',
+    },
+    patience: {
+      type: 'string',
+      value: 'EPOCHS',
+      description: 'stop when validation AUC has not improved for this many epochs',
+    },
+    backend: {
+      type: 'string',
+      value: TRAIN_BACKEND_CHOICES.join('|'),
+      config: 'train.backend',
+      description: 'training backend (default auto)',
+    },
+    device: {
+      type: 'string',
+      value: TRAIN_DEVICES.join('|'),
+      config: 'train.device',
+      description: 'where to train; gpu never falls back (default auto)',
+    },
+    out: {
+      type: 'string',
+      value: 'DIR',
+      config: 'train.out',
+      description: 'output folder (default runs/siamese)',
+    },
+    resume: { type: 'boolean', default: false, description: 'continue from OUT/checkpoints/last' },
+    config: configOption,
+  },
+  examples: [
+    'siamese train --data mnist --epochs 6 --out runs/mnist',
+    'siamese train --data photos/ --channels 3 --size 105 --augment koch --out runs/photos',
+    'siamese train --data omniglot/images_background --split-by group --channels 1 --size 105 --augment koch',
+  ],
+  async run(args, io) {
+    const started = performance.now();
+    const s = trainSettings(args, await configFor(args));
+    const backendName = backendNote(s);
+    const out = resolve(s.out);
+    const data = await openTrainingData(s, out, io.err);
+    const { train: tr, val, test } = data.split;
+    const n = (x: number) => x.toLocaleString('en-US');
+    io.out(
+      `data: ${data.description}; split by ${s.splitBy}: ${n(tr.items.length)} train / ${n(val.items.length)} val / ${n(test.items.length)} test images`,
+    );
+    const config: SiameseConfig = {
+      encoder: s.arch,
+      input: { channels: s.channels, height: s.height, width: s.width },
+      combine: s.combine,
+      ...(s.hidden || s.dropout !== undefined
+        ? {
+            head: {
+              ...(s.hidden ? { hidden: s.hidden } : {}),
+              ...(s.dropout !== undefined ? { dropout: s.dropout } : {}),
+            },
+          }
+        : {}),
+      normalizeEmbeddings: s.normalizeEmbeddings,
+    };
+    const inference = siamese(config);
+    const training = siameseTraining(config, s.loss);
+    io.out(
+      `model: ${s.arch} ${s.channels}x${s.height}x${s.width}, combine ${s.combine}, loss ${s.loss.kind}, ${summarize(inference).parameters.toLocaleString('en-US')} parameters`,
+    );
+    const { createTfjsBackend } = await import('@siamese/backend-tfjs');
+    const backend = await createTfjsBackend({
+      graph: training,
+      seed: s.seed,
+      device: s.device === 'cuda' ? 'gpu' : s.device,
+      optimizer:
+        s.optimizer === 'sgd'
+          ? { kind: 'sgd', momentum: 0.9, weightDecay: s.weightDecay }
+          : { kind: s.optimizer, weightDecay: s.weightDecay },
+    });
+    io.out(`backend: ${backendName}; ${backend.deviceSummary}`);
+
+    const metricsPath = join(out, 'metrics.jsonl');
+    if (!s.resume) await rm(metricsPath, { force: true });
+    const log = (record: unknown) => appendFile(metricsPath, `${JSON.stringify(record)}\n`);
+    const controller = new AbortController();
+    const onSigint = (): void => {
+      if (controller.signal.aborted) process.exit(130);
+      controller.abort();
+      io.err('stopping after this step to save a checkpoint (Ctrl-C again to quit at once)');
+    };
+    process.on('SIGINT', onSigint);
+    const progress = progressPrinter(io, {
+      tty: Boolean(process.stdout.isTTY),
+      write: (t) => process.stdout.write(t),
+    });
+    const checkpoints = join(out, 'checkpoints');
+    // A triplet graph has no head; its checkpoints hold the training graph itself.
+    const checkpointGraph = s.loss.kind === 'triplet' ? training : inference;
+    let result: Awaited<ReturnType<typeof train>>;
+    try {
+      result = await train({
+        backend,
+        model: { graph: checkpointGraph, config, preprocessing: data.preprocessing },
+        data: {
+          train: (e) => data.train(e),
+          stepsPerEpoch: data.stepsPerEpoch,
+          validation: () => data.validation,
+        },
+        epochs: s.epochs,
+        lr: {
+          lr: s.lr,
+          schedule: { kind: 'cosine', minFactor: 0.05 },
+          warmupSteps: Math.min(100, data.stepsPerEpoch),
+        },
+        ...(s.patience
+          ? { earlyStopping: { metric: 'auc', mode: 'max' as const, patience: s.patience } }
+          : {}),
+        checkpoint: { dir: checkpoints },
+        resume: s.resume,
+        signal: controller.signal,
+        onEvent: (e) => {
+          progress(e);
+          if (e.type === 'epoch') void log(e);
+        },
+      });
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+    if (result.stopped === 'interrupted') {
+      await backend.dispose();
+      return 130;
+    }
+    const best = await loadCheckpoint(join(checkpoints, 'best'));
+    if (best) await backend.writeWeights(best.model.weights);
+    const f = await finish(backend, data, s, inference);
+    const modelDir = join(out, 'model');
+    await saveModel(modelDir, {
+      graph: inference,
+      config,
+      preprocessing: data.preprocessing,
+      threshold: f.threshold,
+      metrics: f.metrics,
+      weights: f.weights,
+    });
+    await log({ type: 'test', ...f.metrics, threshold: f.threshold });
+    const seconds = (performance.now() - started) / 1000;
+    const pct = (v: number | undefined) => `${((v ?? 0) * 100).toFixed(2)}%`;
+    const reportPath = join(out, 'report.html');
+    await writeReport(
+      reportPath,
+      `siamese ${s.arch} on ${s.source}`,
+      [
+        ['data', data.description],
+        [
+          'model',
+          `${s.arch} ${s.channels}x${s.height}x${s.width}, combine ${s.combine}, loss ${s.loss.kind}`,
+        ],
+        [
+          'training',
+          `${result.epochs} epochs, ${result.steps} steps of ${s.batchSize} pairs, ${s.optimizer} lr ${s.lr}, on ${backend.deviceSummary}`,
+        ],
+        [
+          'threshold',
+          `${f.threshold.probability.toFixed(4)} (${f.threshold.method === 'far' ? `false-accept rate ${s.far}` : 'equal error rate'} on validation pairs)`,
+        ],
+        [
+          'test pairs',
+          `${f.metrics.testPairs}: accuracy ${pct(f.metrics.testAccuracy)}, ROC AUC ${f.metrics.testAuc?.toFixed(4)}, EER ${pct(f.metrics.testEer)}`,
+        ],
+        ['time', formatDuration(seconds)],
+      ],
+      result.history,
+      data,
+      f,
+    );
+    for (const c of f.checks) if (!c.ok) io.err(`warning: sanity check failed: ${c.name}: ${c.detail}`);
+    io.out(
+      `test pairs: accuracy ${pct(f.metrics.testAccuracy)} at threshold ${f.threshold.probability.toFixed(4)}, ROC AUC ${f.metrics.testAuc?.toFixed(4)}, EER ${pct(f.metrics.testEer)}`,
+    );
+    io.out(`model: ${modelDir}`);
+    io.out(`report: ${reportPath}`);
+    io.out(`done in ${formatDuration(seconds)}`);
+    await backend.dispose();
+    return 0;
+  },
+};

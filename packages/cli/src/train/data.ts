@@ -1,0 +1,186 @@
+/**
+ * Training data: the source split into train / val / test (written as a manifest so the run can be
+ * repeated and evaluated later), loaders, and the batch streams the training loop consumes.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Batch, Preprocessing } from '@siamese/core';
+import type { Dataset, Pair, Split, SplitManifest } from '@siamese/datasets';
+import { UsageError } from '../errors.js';
+import { openData } from '../infer/data.js';
+import type { TrainSettings } from './settings.js';
+
+export const SPLIT_FILE = 'split.json';
+/** The classes held out of training (--holdout-classes), as the `test` part of a manifest. */
+export const OPEN_SET_FILE = 'split-openset.json';
+
+export interface TrainingData {
+  readonly description: string;
+  readonly split: Split;
+  readonly preprocessing: Preprocessing;
+  /** Batches of one epoch (seeded by the epoch, so a resumed run sees the same pairs). */
+  train(epoch: number): AsyncIterable<Batch>;
+  readonly stepsPerEpoch: number;
+  /** Fixed validation pairs, decoded once. */
+  readonly validation: Batch[];
+  readonly validationPairs: readonly Pair[];
+  /** Fixed test pairs, decoded once. */
+  readonly test: Batch[];
+  readonly testPairs: readonly Pair[];
+  /** Decodes pairs of one part (for sanity checks and thumbnails). */
+  pairBatch(part: 'val' | 'test', pairs: readonly Pair[]): Promise<Batch>;
+  /** The dataset of one part. */
+  part(part: 'val' | 'test'): Dataset;
+}
+
+function asBatch(b: {
+  x1: Batch['inputs'][string];
+  x2: Batch['inputs'][string];
+  labels: Batch['inputs'][string];
+}): Batch {
+  return { inputs: { x1: b.x1, x2: b.x2, labels: b.labels }, size: b.labels.shape[0] as number };
+}
+
+export async function openTrainingData(
+  s: TrainSettings,
+  out: string,
+  warn: (line: string) => void,
+): Promise<TrainingData> {
+  const ds = await import('@siamese/datasets');
+  const selection = await openData({ source: s.source });
+  for (const w of selection.warnings.slice(0, 5)) warn(`warning: ${w.message}`);
+  if (selection.layout === 'pairs') {
+    throw new UsageError(
+      `--data '${s.source}' is a list of pairs: training samples its own pairs from images grouped by class (a folder per class, or 'mnist'); use the CSV with 'siamese eval'`,
+    );
+  }
+  if (selection.layout === 'flat')
+    throw new UsageError(
+      `--data '${s.source}' has no class folders: put each identity's images in a folder of its own`,
+    );
+  let dataset = selection.dataset;
+  let description = selection.description;
+  if (s.holdoutClasses > 0) {
+    const before = dataset;
+    dataset = await holdOut(dataset, s, out);
+    const kept = new Set(dataset.items.map((i) => i.label));
+    const held = before.classes.filter((_, k) => !kept.has(k) && before.items.some((i) => i.label === k));
+    description += `; held out of training: ${held.join(', ')} (${(before.items.length - dataset.items.length).toLocaleString('en-US')} images, ${OPEN_SET_FILE})`;
+  }
+  const manifestPath = join(out, SPLIT_FILE);
+  let split: Split;
+  const existing = s.resume ? await ds.readManifest(manifestPath).catch(() => undefined) : undefined;
+  if (existing) {
+    split = ds.applyManifest(dataset, existing, manifestPath);
+  } else {
+    split = ds.splitDataset(dataset, {
+      by: s.splitBy,
+      seed: s.seed,
+      fractions: { train: 0.8, val: 0.1, test: 0.1 },
+    });
+    await mkdir(out, { recursive: true });
+    await ds.writeManifest(manifestPath, split.manifest);
+  }
+  for (const part of ['train', 'val', 'test'] as const) {
+    if (split[part].items.length < 2)
+      throw new UsageError(
+        `--data '${s.source}': the ${part} part of the split has ${split[part].items.length} images; add images or use --split-by image`,
+      );
+  }
+  const preprocessing = ds.preprocessingFor(s.channels, s.height, s.width);
+  const augment =
+    s.augment === 'none'
+      ? undefined
+      : s.augment === 'koch'
+        ? ds.KOCH_AFFINE
+        : { ...ds.KOCH_AFFINE, ...ds.LIGHTING };
+  const trainLoader = new ds.Loader(split.train, {
+    preprocessing,
+    seed: s.seed,
+    ...(augment ? { augment } : {}),
+  });
+  const loaders = {
+    val: new ds.Loader(split.val, { preprocessing, seed: s.seed }),
+    test: new ds.Loader(split.test, { preprocessing, seed: s.seed }),
+  };
+  const stepsPerEpoch = Math.max(1, Math.floor(s.pairsPerEpoch / s.batchSize));
+  const fixedPairs = async (part: 'val' | 'test', seed: number) => {
+    const pairs = new ds.PairSampler(split[part], { seed }).next(s.valPairs);
+    const batches: Batch[] = [];
+    for (const chunk of ds.chunks(pairs, 256)) batches.push(asBatch(await loaders[part].pairBatch(chunk)));
+    return { pairs, batches };
+  };
+  const val = await fixedPairs('val', s.seed + 1_000_003);
+  const test = await fixedPairs('test', s.seed + 2_000_003);
+  return {
+    description,
+    split,
+    preprocessing,
+    stepsPerEpoch,
+    validation: val.batches,
+    validationPairs: val.pairs,
+    test: test.batches,
+    testPairs: test.pairs,
+    part: (p) => split[p],
+    pairBatch: async (p, pairs) => asBatch(await loaders[p].pairBatch(pairs)),
+    async *train(epoch: number) {
+      const seed = s.seed * 1009 + epoch;
+      if (s.loss.kind === 'triplet') {
+        const sampler = new ds.TripletSampler(split.train, { seed });
+        const source = (function* () {
+          for (let i = 0; i < stepsPerEpoch; i++) yield sampler.next(s.batchSize);
+        })();
+        for await (const b of trainLoader.tripletBatches(source, { train: true })) {
+          yield {
+            inputs: { anchor: b.anchor, positive: b.positive, negative: b.negative },
+            size: b.triplets.length,
+          };
+        }
+        return;
+      }
+      const sampler = new ds.PairSampler(split.train, { seed });
+      const source = (function* () {
+        for (let i = 0; i < stepsPerEpoch; i++) yield sampler.next(s.batchSize);
+      })();
+      for await (const b of trainLoader.pairBatches(source, { train: true })) yield asBatch(b);
+    },
+  };
+}
+
+/**
+ * Keeps the last `holdoutClasses` classes (by class order) out of training: writes them as the
+ * test part of OUT/split-openset.json for `siamese eval --split`, and returns the other classes.
+ */
+async function holdOut(dataset: Dataset, s: TrainSettings, out: string): Promise<Dataset> {
+  const ds = await import('@siamese/datasets');
+  const present = [...new Set(dataset.items.map((i) => i.label))].sort((a, b) => a - b);
+  if (s.holdoutClasses > present.length - 2) {
+    throw new UsageError(
+      `--holdout-classes ${s.holdoutClasses} leaves fewer than 2 of the ${present.length} classes for training`,
+    );
+  }
+  const held = new Set(present.slice(present.length - s.holdoutClasses));
+  const keep: number[] = [];
+  const heldItems: Dataset['items'][number][] = [];
+  dataset.items.forEach((item, i) => {
+    if (held.has(item.label)) heldItems.push(item);
+    else keep.push(i);
+  });
+  const manifest: SplitManifest = {
+    format: ds.SPLIT_FORMAT,
+    formatVersion: ds.SPLIT_FORMAT_VERSION,
+    dataset: dataset.name,
+    by: 'class',
+    seed: s.seed,
+    fractions: { train: 0, val: 0, test: 1 },
+    counts: {
+      train: { items: 0, classes: 0 },
+      val: { items: 0, classes: 0 },
+      test: { items: heldItems.length, classes: held.size },
+    },
+    parts: { train: [], val: [], test: heldItems.map((i) => i.id) },
+  };
+  await mkdir(out, { recursive: true });
+  await ds.writeManifest(join(out, OPEN_SET_FILE), manifest);
+  return ds.subset(dataset, keep);
+}

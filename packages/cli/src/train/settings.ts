@@ -1,0 +1,142 @@
+/** `siamese train` settings: flags over siamese.config.json over defaults, each checked once. */
+import {
+  COMBINE_MODES,
+  type CombineMode,
+  isResNetPreset,
+  LOSS_KINDS,
+  type LossConfig,
+  RESNET_PRESETS,
+} from '@siamese/core';
+import { nonNegativeInt, oneOfFlag, parseSize, positiveInt, rate } from '../commands/parse.js';
+import type { ParsedArgs } from '../commands/types.js';
+import { type LoadedConfig, setting } from '../config/load.js';
+import { TRAIN_DEVICES } from '../config/siamese-config.js';
+import { UsageError } from '../errors.js';
+
+export const TRAIN_BACKEND_CHOICES = ['auto', 'tfjs', 'onnx'] as const;
+export const OPTIMIZER_CHOICES = ['adam', 'adamw', 'sgd'] as const;
+export const AUGMENT_CHOICES = ['none', 'koch', 'koch+lighting'] as const;
+export const SPLIT_BY_CHOICES = ['image', 'class', 'group'] as const;
+
+function positiveNumber(flag: string, v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !(n > 0 && Number.isFinite(n)))
+    throw new UsageError(`--${flag} must be a positive number, got '${v}'`);
+  return n;
+}
+
+export interface TrainSettings {
+  readonly source: string;
+  readonly arch: string;
+  readonly channels: 1 | 3;
+  readonly height: number;
+  readonly width: number;
+  readonly combine: CombineMode;
+  readonly hidden?: readonly number[];
+  readonly dropout?: number;
+  readonly normalizeEmbeddings: boolean;
+  readonly loss: LossConfig;
+  readonly optimizer: (typeof OPTIMIZER_CHOICES)[number];
+  readonly lr: number;
+  readonly weightDecay: number;
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly pairsPerEpoch: number;
+  readonly valPairs: number;
+  readonly seed: number;
+  readonly augment: (typeof AUGMENT_CHOICES)[number];
+  readonly splitBy: (typeof SPLIT_BY_CHOICES)[number];
+  readonly backend: (typeof TRAIN_BACKEND_CHOICES)[number];
+  readonly device: (typeof TRAIN_DEVICES)[number];
+  readonly out: string;
+  readonly resume: boolean;
+  readonly patience?: number;
+  readonly far?: number;
+  /** Classes kept out of training entirely, for an open-set evaluation. */
+  readonly holdoutClasses: number;
+}
+
+export function trainSettings(args: ParsedArgs, loaded: LoadedConfig): TrainSettings {
+  const c = loaded.config;
+  const t = c.train ?? {};
+  const m = c.model ?? {};
+  const source = setting(args, 'data', c.data?.source);
+  if (typeof source !== 'string' || source === '') {
+    throw new UsageError(
+      "--data is required: 'mnist', a folder of images (a folder per class) or a CSV of pairs",
+    );
+  }
+  const mnist = source === 'mnist';
+  const arch = String(setting(args, 'arch', m.arch) ?? (mnist ? 'resnet18_w16' : 'resnet18'));
+  if (!isResNetPreset(arch))
+    throw new UsageError(
+      `--arch '${arch}' is not a known architecture (known: ${Object.keys(RESNET_PRESETS).join(', ')})`,
+    );
+  const sizeFlag = setting(args, 'size', m.input ? `${m.input.height}x${m.input.width}` : undefined);
+  const { height, width } = parseSize(String(sizeFlag ?? (mnist ? '28' : '105')));
+  const channels = Number(setting(args, 'channels', m.input?.channels) ?? (mnist ? 1 : 3));
+  if (channels !== 1 && channels !== 3)
+    throw new UsageError(`--channels must be 1 (grayscale) or 3 (RGB), got '${channels}'`);
+  const combine = oneOfFlag(
+    'combine',
+    String(setting(args, 'combine', m.combine) ?? 'absdiff'),
+    COMBINE_MODES,
+  );
+  const lossKind = oneOfFlag('loss', String(setting(args, 'loss', t.loss) ?? 'bce'), LOSS_KINDS);
+  const margin =
+    args.values.margin === undefined ? undefined : positiveNumber('margin', String(args.values.margin));
+  const loss: LossConfig =
+    lossKind === 'bce' ? { kind: 'bce' } : { kind: lossKind, ...(margin !== undefined ? { margin } : {}) };
+  if (lossKind !== 'bce' && combine !== 'euclidean') {
+    throw new UsageError(
+      `--loss ${lossKind} trains the embedding distance, not a head: use --combine euclidean (its head, a scale and bias on the distance, is calibrated after training)`,
+    );
+  }
+  const patience =
+    args.values.patience === undefined ? undefined : positiveInt('patience', String(args.values.patience));
+  const far = args.values.far === undefined ? undefined : rate('far', String(args.values.far));
+  const backend = oneOfFlag(
+    'backend',
+    String(setting(args, 'backend', t.backend) ?? 'auto'),
+    TRAIN_BACKEND_CHOICES,
+  );
+  return {
+    source,
+    arch,
+    channels: channels as 1 | 3,
+    height,
+    width,
+    combine,
+    ...(m.head?.hidden ? { hidden: m.head.hidden } : {}),
+    ...(m.head?.dropout !== undefined ? { dropout: m.head.dropout } : {}),
+    normalizeEmbeddings: m.normalizeEmbeddings ?? false,
+    loss,
+    optimizer: oneOfFlag(
+      'optimizer',
+      String(setting(args, 'optimizer', t.optimizer) ?? 'adam'),
+      OPTIMIZER_CHOICES,
+    ),
+    lr: positiveNumber('lr', String(setting(args, 'lr', t.lr) ?? '0.001')),
+    weightDecay:
+      args.values['weight-decay'] === undefined
+        ? 0
+        : rate('weight-decay', String(args.values['weight-decay'])),
+    epochs: positiveInt('epochs', String(setting(args, 'epochs', t.epochs) ?? '10')),
+    batchSize: positiveInt('batch-size', String(setting(args, 'batch-size', t.batchSize) ?? '32')),
+    pairsPerEpoch: positiveInt('pairs-per-epoch', String(args.values['pairs-per-epoch'] ?? '8000')),
+    valPairs: positiveInt('val-pairs', String(args.values['val-pairs'] ?? '2000')),
+    seed: nonNegativeInt('seed', String(setting(args, 'seed', t.seed) ?? '1')),
+    augment: oneOfFlag('augment', String(args.values.augment ?? 'none'), AUGMENT_CHOICES),
+    splitBy: oneOfFlag('split-by', String(args.values['split-by'] ?? 'image'), SPLIT_BY_CHOICES),
+    backend,
+    device: oneOfFlag('device', String(setting(args, 'device', t.device) ?? 'auto'), TRAIN_DEVICES),
+    out: String(setting(args, 'out', t.out) ?? 'runs/siamese'),
+    resume: args.values.resume === true,
+    holdoutClasses:
+      args.values['holdout-classes'] === undefined
+        ? 0
+        : nonNegativeInt('holdout-classes', String(args.values['holdout-classes'])),
+    ...(patience !== undefined ? { patience } : {}),
+    ...(far !== undefined ? { far } : {}),
+  };
+}
