@@ -192,14 +192,15 @@ export async function resolveDevice(device: Device = 'auto', o: ResolveOptions =
       notes: r.notes,
     };
   }
-  const tried = attempts.map((a) => `  ${a.device} (${a.package}): ${a.error ?? 'failed'}`).join('\n');
+  // One line: the CLI prints it as is.
+  const tried = attempts.map((a) => `${a.device} (${a.package}): ${a.error ?? 'failed'}`).join('; ');
   const hint =
     device === 'gpu'
-      ? `\nThe GPU build needs ${GPU_REQUIREMENTS}; install it with \`npm i @tensorflow/tfjs-node-gpu@4.22.0\` (its install script downloads libtensorflow). Use device 'auto' to fall back.`
+      ? ` The GPU build needs ${GPU_REQUIREMENTS}; install it with \`npm i @tensorflow/tfjs-node-gpu@4.22.0\` (its install script downloads libtensorflow). Use device 'auto' to fall back.`
       : device === 'cpu'
         ? `\nInstall \`@tensorflow/tfjs-node@4.22.0\` (its install script downloads libtensorflow), or use device 'auto', 'wasm' or 'js'.`
         : '';
-  throw new DeviceError(`device '${device}' is not available:\n${tried}${hint}`, attempts);
+  throw new DeviceError(`device '${device}' is not available: ${tried}.${hint}`, attempts);
 }
 
 /** One line for logs: what runs, and whether a GPU really does. */

@@ -104,7 +104,8 @@ export const exportCommand: CommandDef = {
       metadata: { preprocessing, ...(threshold ? { threshold } : {}) },
     });
     const shape = `${preprocessing.channels}x${preprocessing.height}x${preprocessing.width}`;
-    const what = `${cut} cut: ${CUT_TEXT[cut]}; ${shape} images; ONNX opset ${onnx.OPSET}, ${bytes(model.length)}`;
+    const inputs = cut === 'head' ? 'embedding inputs' : `${shape} images`;
+    const what = `${cut} cut: ${CUT_TEXT[cut]}; ${inputs}; ONNX opset ${onnx.OPSET}, ${bytes(model.length)}`;
     if (out !== undefined) {
       await mkdir(dirname(out), { recursive: true });
       await writeFileAtomic(out, model);

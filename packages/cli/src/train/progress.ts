@@ -46,7 +46,7 @@ export function progressPrinter(io: Output, o: ProgressOptions): (e: TrainEvent)
         epochs = e.epochs;
         stepsPerEpoch = e.stepsPerEpoch;
         io.out(
-          `training on ${e.backend}: ${epochs} epochs of ${stepsPerEpoch} steps${e.resumedAt ? `, resumed at step ${e.resumedAt}` : ''}`,
+          `training on ${e.backend}: ${epochs} epoch${epochs === 1 ? '' : 's'} of ${stepsPerEpoch} steps${e.resumedAt ? `, resumed at step ${e.resumedAt}` : ''}`,
         );
         break;
       case 'step': {
