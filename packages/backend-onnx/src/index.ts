@@ -18,7 +18,9 @@ export {
   exportSiameseCut,
   SIAMESE_CUTS,
   type SiameseCutName,
+  STACK_ENCODER_MAX_VALUES,
   siameseCut,
+  stacksEncoder,
 } from './export/cuts.js';
 export { type Folded, foldBatchNorm } from './export/fold.js';
 export { type GraphBinding, lowerGraph } from './export/graph.js';

@@ -7,7 +7,7 @@ import { type Graph, initWeights, Random, siamese, type Tensor } from '@siamese/
 import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ModelProtoSchema } from '../proto/onnx_pb.js';
-import { exportSiameseCut, SIAMESE_CUTS } from './cuts.js';
+import { exportSiameseCut, SIAMESE_CUTS, STACK_ENCODER_MAX_VALUES, stacksEncoder } from './cuts.js';
 import { exportOnnx } from './model.js';
 
 const INPUT = { channels: 1, height: 32, width: 32 };
@@ -77,6 +77,27 @@ describe('Siamese cuts in onnxruntime', () => {
     expect(ops).not.toContain('BatchNormalization');
     expect(pair.logit!.length).toBe(5);
     expect(pair.probability!.every((p) => p > 0 && p < 1)).toBe(true);
+  });
+
+  it('pair: runs the encoder once per image when asked, or for large images, with the same result', async () => {
+    const separate = exportSiameseCut(graph, weights, 'pair', { pairEncoder: 'separate' });
+    const ops = opTypes(separate);
+    expect(ops.filter((o) => o === 'Conv').length).toBe(graph.nodes.filter((n) => n.op === 'conv2d').length);
+    expect(ops).not.toContain('Split');
+    // Both passes share one copy of every weight.
+    const model = fromBinary(ModelProtoSchema, separate);
+    expect(new Set(model.graph!.initializer.map((i) => i.name)).size).toBe(model.graph!.initializer.length);
+    expect(model.graph!.initializer.length).toBe(
+      fromBinary(ModelProtoSchema, models.pair).graph!.initializer.length,
+    );
+    const out = await runModel(separate, { x1, x2 });
+    expect(maxDiff(out.logit!, pair.logit!)).toBeLessThan(1e-5);
+    // 'auto' stacks 1x32x32 images but not 3x224x224 ones.
+    expect(stacksEncoder(graph, {})).toBe(true);
+    const big = siamese({ encoder: 'resnet10_w8', input: { channels: 3, height: 224, width: 224 } });
+    expect(3 * 224 * 224).toBeGreaterThan(STACK_ENCODER_MAX_VALUES);
+    expect(stacksEncoder(big, {})).toBe(false);
+    expect(stacksEncoder(big, { pairEncoder: 'stacked' })).toBe(true);
   });
 
   it('encoder + head give the pair logit', async () => {

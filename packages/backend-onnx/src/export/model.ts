@@ -41,6 +41,12 @@ export interface ExportOptions {
   readonly foldBatchNorm?: boolean;
   /** Extra metadata_props, e.g. `preprocessing` and `threshold`; values that are not strings are stored as JSON. */
   readonly metadata?: Readonly<Record<string, unknown>>;
+  /**
+   * The pair cut's encoder: 'stacked' runs it once over both images (concatenated on the batch
+   * axis), 'separate' once per image; 'auto' (default) stacks small images only
+   * (`STACK_ENCODER_MAX_VALUES`), as measured fastest in onnxruntime on CPU.
+   */
+  readonly pairEncoder?: 'auto' | 'stacked' | 'separate';
   /** The model's doc_string. */
   readonly docString?: string;
 }
