@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
-# On a CUDA machine: installs @tensorflow/tfjs-node-gpu 4.22.0 (its install script downloads
-# libtensorflow 2.9), trains a few steps of the ResNet-18 Siamese (1x105x105, batch 16) with device
-# 'gpu', and prints whether TensorFlow really used the GPU and the training pairs/s.
-#   bash bench/gpu-check.sh [steps]       (default 10)
+# On a CUDA machine, two checks (run both, or name one):
+#   bash bench/gpu-check.sh [tfjs|onnx|all] [steps]     (default: all, 10 steps)
+# tfjs: installs @tensorflow/tfjs-node-gpu 4.22.0 (its install script downloads libtensorflow 2.9),
+#   trains a few steps of the ResNet-18 Siamese (1x105x105, batch 16) with device 'gpu', and prints
+#   whether TensorFlow really used the GPU and the training pairs/s.
+# onnx: installs onnxruntime-node's CUDA provider (CUDA 12.x + cuDNN 9), runs the exported pair
+#   model on CUDA and on CPU, checks that they agree, and prints inference pairs/s on both.
 # tfjs-node-gpu needs CUDA 11.2 and cuDNN 8.1 libraries (libcudart.so.11.0, libcudnn.so.8); without
 # them libtensorflow silently runs on the CPU, which this check reports. The workspace's
 # package.json, lockfile and pnpm-workspace.yaml are restored afterwards; node_modules keeps the package.
 set -euo pipefail
-STEPS="${1:-10}"
+WHICH="${1:-all}"
+STEPS="${2:-10}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PKG="$ROOT/packages/backend-tfjs"
 cd "$ROOT"
+case "$WHICH" in tfjs|onnx|all) ;; *) echo "usage: bash bench/gpu-check.sh [tfjs|onnx|all] [steps]" >&2; exit 2 ;; esac
 
+tfjs_check() {
 echo "== GPU"
 if command -v nvidia-smi >/dev/null; then
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
@@ -68,3 +74,56 @@ console.log(`GPU really used: ${backend.device.gpuInUse ? 'YES' : 'NO'}`);
 console.log(`training: ${pps.toFixed(1)} pairs/s (ResNet-18 Siamese, 1x105x105, batch 16, Adam)`);
 backend.dispose();
 JS
+}
+
+onnx_check() {
+  echo "== onnxruntime CUDA provider (needs CUDA 12.x and cuDNN 9)"
+  local ort
+  ort="$(cd packages/backend-onnx && node -e "console.log(require('path').dirname(require.resolve('onnxruntime-node/package.json')))")"
+  if ! command -v nvidia-smi >/dev/null; then
+    echo "   nvidia-smi not found: not a CUDA machine, not installing the provider (CPU is still measured)"
+  elif ! ls "$ort"/bin/napi-v*/linux/x64/libonnxruntime_providers_cuda.so >/dev/null 2>&1; then
+    echo "   installing it: ONNXRUNTIME_NODE_INSTALL=cuda12 node script/install.js"
+    (cd "$ort" && ONNXRUNTIME_NODE_INSTALL=cuda12 node script/install.js)
+  fi
+  (cd packages/core && npx tsc -b) && (cd packages/backend-onnx && npx tsc -b)
+  node --input-type=module - "$STEPS" <<'JS'
+import { createSession, describeDevice, exportSiameseCut, loadOrt } from './packages/backend-onnx/dist/index.js';
+import { initWeights, Random, siamese } from './packages/core/dist/index.js';
+const runs = Math.max(5, Number(process.argv[2]));
+const ort = await loadOrt();
+const config = { encoder: 'resnet18', input: { channels: 1, height: 105, width: 105 } };
+const graph = siamese(config);
+const model = exportSiameseCut(graph, initWeights(graph, 1), 'pair');
+const n = 32;
+const r = new Random(2);
+const image = () => new ort.Tensor('float32', Float32Array.from({ length: n * 105 * 105 }, () => r.normal()), [n, 1, 105, 105]);
+const feeds = { x1: image(), x2: image() };
+const rate = async (s) => {
+  for (let i = 0; i < 3; i++) await s.run(feeds);
+  const t0 = performance.now();
+  for (let i = 0; i < runs; i++) await s.run(feeds);
+  return (runs * n) / ((performance.now() - t0) / 1000);
+};
+const cpu = await createSession(model, { device: 'cpu' });
+const cpuOut = (await cpu.session.run(feeds)).logit.data;
+let cuda;
+try {
+  cuda = await createSession(model, { device: 'cuda' });
+} catch (e) {
+  console.log(`CUDA: NOT usable: ${e.message}`);
+  console.log(`CPU: ${(await rate(cpu.session)).toFixed(1)} pairs/s (ResNet-18 Siamese, 1x105x105, batch ${n})`);
+  process.exit(1);
+}
+console.log(`device: ${describeDevice(cuda.device)}`);
+const cudaOut = (await cuda.session.run(feeds)).logit.data;
+const diff = Math.max(...Array.from(cudaOut, (v, i) => Math.abs(v - cpuOut[i])));
+console.log(`parity CUDA vs CPU: max |logit diff| ${diff.toExponential(2)} ${diff < 1e-3 ? 'OK' : 'TOO LARGE (TF32 convolutions?)'}`);
+console.log(`inference: CUDA ${(await rate(cuda.session)).toFixed(1)} pairs/s, CPU ${(await rate(cpu.session)).toFixed(1)} pairs/s (ResNet-18 Siamese, 1x105x105, batch ${n})`);
+JS
+}
+
+status=0
+if [ "$WHICH" = tfjs ] || [ "$WHICH" = all ]; then tfjs_check || status=1; fi
+if [ "$WHICH" = onnx ] || [ "$WHICH" = all ]; then onnx_check || status=1; fi
+exit $status

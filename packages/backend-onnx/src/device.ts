@@ -9,8 +9,8 @@ export const ONNX_DEVICES: readonly OnnxDevice[] = ['auto', 'cuda', 'cpu'];
 /** What CUDA onnxruntime-node 1.30 needs; quoted in every CUDA error. */
 export const CUDA_REQUIREMENT =
   'onnxruntime-node 1.30 needs an NVIDIA driver with CUDA 12.x and cuDNN 9, and its CUDA provider ' +
-  "(installed by onnxruntime-node's install script: run it with ONNXRUNTIME_NODE_INSTALL_CUDA=v12, " +
-  "e.g. 'pnpm rebuild onnxruntime-node' after allowing its build script)";
+  "(downloaded by onnxruntime-node's install script: in node_modules/onnxruntime-node run " +
+  "'ONNXRUNTIME_NODE_INSTALL=cuda12 node script/install.js')";
 
 export interface DeviceAttempt {
   readonly provider: 'cuda' | 'cpu';

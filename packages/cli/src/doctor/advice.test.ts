@@ -105,7 +105,7 @@ describe('doctor advice', () => {
     });
     expect(byName(checks, 'onnxruntime cuda')).toMatchObject({
       status: 'no',
-      fix: expect.stringContaining('ONNXRUNTIME_NODE_INSTALL_CUDA=v12'),
+      fix: expect.stringContaining('ONNXRUNTIME_NODE_INSTALL=cuda12'),
     });
     expect(byName(checks, 'cuda-libs onnxruntime')).toMatchObject({
       status: 'ok',

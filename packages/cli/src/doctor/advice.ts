@@ -205,7 +205,7 @@ function cudaCheck(p: Probe): Check {
   let fix: string;
   if (!ort.cudaProvider && p.nvidia.found) {
     fix =
-      "install onnxruntime-node's CUDA provider: run its install script with ONNXRUNTIME_NODE_INSTALL_CUDA=v12 (pnpm 10: allow onnxruntime-node in onlyBuiltDependencies, then pnpm rebuild onnxruntime-node)";
+      "install onnxruntime-node's CUDA provider: run its install script with ONNXRUNTIME_NODE_INSTALL=cuda12 (in node_modules/onnxruntime-node: ONNXRUNTIME_NODE_INSTALL=cuda12 node script/install.js)";
   } else if (!p.nvidia.found) {
     fix = 'no NVIDIA driver here: inference runs on the CPU (--device auto picks it; --device cuda fails)';
   } else if (ort.cudaProviderMissing?.length) {
