@@ -147,7 +147,11 @@ function checkTarball(dir, file, workspaceVersions) {
     fail(
       `${where}: ships test files or fixtures: ${tests.slice(0, 5).join(', ')}${tests.length > 5 ? ', ...' : ''}`,
     );
-  if (names.some((n) => n.startsWith('src/'))) fail(`${where}: ships src/ (only dist/ should be published)`);
+  // src/ ships on purpose: dist's source maps and declaration maps point into it.
+  if (names.some((n) => n.startsWith('src/')) && !names.some((n) => n.endsWith('.js.map'))) {
+    fail(`${where}: ships src/ without source maps that need it`);
+  }
+  if (names.some((n) => n.endsWith('.tsbuildinfo'))) fail(`${where}: ships a .tsbuildinfo`);
   for (const field of DEP_FIELDS) {
     for (const [dep, range] of Object.entries(packed[field] ?? {})) {
       if (String(range).startsWith('workspace:'))

@@ -6,8 +6,9 @@ import { join } from 'node:path';
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-for (const pkg of readdirSync('packages')) {
-  const file = join('packages', pkg, '.vitest-results.json');
+const dirs = [...readdirSync('packages').map((p) => join('packages', p)), 'examples'];
+for (const dir of dirs) {
+  const file = join(dir, '.vitest-results.json');
   if (!existsSync(file)) continue;
   const r = JSON.parse(readFileSync(file, 'utf8'));
   passed += r.numPassedTests;
