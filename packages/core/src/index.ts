@@ -41,7 +41,7 @@ export {
   siamese,
   siameseTraining,
 } from './nn/siamese.js';
-export type { Conv2dAttrs } from './ops/conv.js';
+export { type Conv2dAttrs, windowOut } from './ops/conv.js';
 export type { DistanceAttrs, L2NormalizeAttrs } from './ops/distance.js';
 export type { ConcatAttrs, FlattenAttrs } from './ops/layout.js';
 export type { DropoutAttrs } from './ops/linear.js';

@@ -1,5 +1,5 @@
 /** maxPool2d → MaxPool, globalAvgPool → GlobalAveragePool. */
-import type { MaxPool2dAttrs } from '@siamese/core';
+import { type MaxPool2dAttrs, windowOut } from '@siamese/core';
 import { attr } from './context.js';
 import type { Lowering } from './types.js';
 
@@ -11,9 +11,7 @@ import type { Lowering } from './types.js';
  */
 function endPad(size: number, k: number, s: number, p: number, d: number, ceil: boolean): number {
   if (!ceil) return p;
-  const span = size + 2 * p - d * (k - 1) - 1;
-  let out = Math.ceil(span / s) + 1;
-  if ((out - 1) * s >= size + p) out -= 1;
+  const out = windowOut(size, k, s, p, d, true);
   return Math.max(p, (out - 1) * s + d * (k - 1) + 1 - size - p);
 }
 

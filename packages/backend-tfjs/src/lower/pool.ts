@@ -1,16 +1,13 @@
 /** maxPool2d (-inf padding, PyTorch's ceil mode) and globalAvgPool over NHWC activations. */
 
-import type { MaxPool2dAttrs } from '@siamese/core';
+import { type MaxPool2dAttrs, windowOut } from '@siamese/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Lowering } from './context.js';
 import { need, nhwc, toNHWC } from './value.js';
 
 /** Extra end padding so a 'valid' window count equals PyTorch's output size (ceil mode). */
 function endPad(size: number, k: number, s: number, p: number, d: number, ceil: boolean): number {
-  const span = size + 2 * p - d * (k - 1) - 1;
-  let out = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
-  // PyTorch: in ceil mode the last window must start inside the input or its left padding.
-  if (ceil && (out - 1) * s >= size + p) out -= 1;
+  const out = windowOut(size, k, s, p, d, ceil);
   return Math.max(0, (out - 1) * s + d * (k - 1) + 1 - (size + 2 * p));
 }
 
