@@ -43,6 +43,8 @@ export {
 export { type Lowering, type LoweringArgs, OPSET } from './export/types.js';
 export { InputError } from './images.js';
 export { type ModelOptions, OnnxSiamese, type Scores } from './model.js';
+/** The generated ONNX protobuf types (from the pinned onnx.proto), for code that builds or reads models. */
+export * as onnxProto from './proto/onnx_pb.js';
 export {
   createSession,
   loadOrt,

@@ -8,13 +8,18 @@ export {
   checkConfig,
   configJsonSchema,
   type DataConfig,
+  type Infer,
   type InferConfig,
+  type JsonSchema,
+  type ObjectOf,
   type LoadConfigOptions,
   type LoadedConfig,
   loadConfig,
   type ModelConfig,
+  type Schema,
   type SiameseConfig,
   setting,
+  siameseConfigSchema,
   type TrainConfig,
 } from './config/index.js';
 export { ConfigError, type ConfigIssue, UsageError } from './errors.js';

@@ -50,6 +50,7 @@ export type { BatchNormAttrs } from './ops/norm.js';
 export type { MaxPool2dAttrs } from './ops/pool.js';
 export type { ReduceAttrs } from './ops/reduce.js';
 export type { DimBindings, InputSpec, OpSpec } from './ops/spec.js';
+export type { NoAttrs } from './ops/elementwise.js';
 export { isOpName, OPS, type OpAttrs, type OpName, opSpec } from './ops/table.js';
 export { allocate, type DataTypes, numel, type Tensor, type TensorData, tensor } from './tensor/tensor.js';
 export * from './train/index.js';

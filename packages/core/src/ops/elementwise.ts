@@ -4,7 +4,8 @@ import { none } from './attrs.js';
 import { broadcast, float } from './check.js';
 import type { OpSpec } from './spec.js';
 
-type NoAttrs = Record<string, never>;
+/** The attributes of an op that takes none. */
+export type NoAttrs = Record<string, never>;
 
 function unary(doc: string): OpSpec<NoAttrs> {
   return {
