@@ -43,6 +43,7 @@ export {
 } from './nn/siamese.js';
 export { type Conv2dAttrs, windowOut } from './ops/conv.js';
 export type { DistanceAttrs, L2NormalizeAttrs } from './ops/distance.js';
+export type { NoAttrs } from './ops/elementwise.js';
 export type { ConcatAttrs, FlattenAttrs } from './ops/layout.js';
 export type { DropoutAttrs } from './ops/linear.js';
 export type { MarginAttrs, TripletAttrs } from './ops/loss.js';
@@ -50,7 +51,6 @@ export type { BatchNormAttrs } from './ops/norm.js';
 export type { MaxPool2dAttrs } from './ops/pool.js';
 export type { ReduceAttrs } from './ops/reduce.js';
 export type { DimBindings, InputSpec, OpSpec } from './ops/spec.js';
-export type { NoAttrs } from './ops/elementwise.js';
 export { isOpName, OPS, type OpAttrs, type OpName, opSpec } from './ops/table.js';
 export { allocate, type DataTypes, numel, type Tensor, type TensorData, tensor } from './tensor/tensor.js';
 export * from './train/index.js';

@@ -8,7 +8,7 @@ export {
   loadConfig,
   setting,
 } from './load.js';
-export type { Infer, JsonSchema, ObjectOf, Schema } from './schema.js';
+export type { Infer, JsonSchema, ObjectOf, Schema, Shape } from './schema.js';
 export {
   CONFIG_FILE,
   CONFIG_SCHEMA_FILE,
