@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, FIXTURES, siameseCli, tempDir } from '../test/cli.js';
@@ -95,8 +96,23 @@ describe('siamese train', () => {
         /no class of .* has two images/,
       ],
       [['train', '--data', 'mnist', '--epochs', '0'], /--epochs must be a positive integer/],
+      [
+        [
+          'train',
+          '--data',
+          'mnist',
+          '--loss',
+          'contrastive',
+          '--combine',
+          'euclidean',
+          '--config',
+          join(dir.path, 'hidden.json'),
+        ],
+        /model\.head\.hidden must be \[\] with --loss contrastive/,
+      ],
       [['train', '--data', 'mnist', '--device', 'gpu', '--out', join(dir.path, 'gpu')], /gpu/i],
     ];
+    await writeFile(join(dir.path, 'hidden.json'), JSON.stringify({ model: { head: { hidden: [4] } } }));
     for (const [args, message] of cases) {
       const r = await siameseCli(args, { cwd: dir.path });
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);

@@ -266,7 +266,10 @@ export const trainCommand: CommandDef = {
         signal: controller.signal,
         onEvent: (e) => {
           progress(e);
-          if (e.type === 'epoch') void log(e);
+          if (e.type === 'epoch')
+            log(e).catch((err: unknown) =>
+              io.err(`warning: cannot append to ${metricsPath}: ${(err as Error).message}`),
+            );
         },
       });
     } finally {

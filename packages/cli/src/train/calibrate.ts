@@ -13,7 +13,11 @@ export function calibrateThreshold(
 ): Threshold {
   if (targetFar !== undefined) {
     const p = thresholdAtFar(probabilities, labels, targetFar);
-    return { probability: Number.isFinite(p.threshold) ? p.threshold : 1, method: 'far', targetFar };
+    // +Infinity: even the top score breaks the target, so nothing may be accepted; a probability
+    // can reach exactly 1 in float32, so the threshold must lie above it.
+    const probability =
+      p.threshold === Infinity ? 1 + Number.EPSILON : p.threshold === -Infinity ? 0 : p.threshold;
+    return { probability, method: 'far', targetFar };
   }
   return { probability: equalErrorRate(probabilities, labels).threshold, method: 'eer' };
 }

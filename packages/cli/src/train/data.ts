@@ -69,7 +69,14 @@ export async function openTrainingData(
   }
   const manifestPath = join(out, SPLIT_FILE);
   let split: Split;
-  const existing = s.resume ? await ds.readManifest(manifestPath).catch(() => undefined) : undefined;
+  // Only a missing manifest means "split afresh": a damaged one must not be silently re-split,
+  // which could move test images into training.
+  const existing = s.resume
+    ? await ds.readManifest(manifestPath).catch((e: unknown) => {
+        if ((e as { code?: string }).code === 'not-found') return undefined;
+        throw e;
+      })
+    : undefined;
   if (existing) {
     split = ds.applyManifest(dataset, existing, manifestPath);
   } else {

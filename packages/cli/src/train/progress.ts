@@ -50,7 +50,7 @@ export function progressPrinter(io: Output, o: ProgressOptions): (e: TrainEvent)
         );
         break;
       case 'step': {
-        const inEpoch = e.step - (e.epoch - 1) * stepsPerEpoch;
+        const inEpoch = e.epochStep;
         const text = `epoch ${e.epoch}/${epochs} ${bar(inEpoch / stepsPerEpoch)} ${inEpoch}/${stepsPerEpoch} loss ${e.loss.toFixed(4)} ${e.pairsPerSecond.toFixed(0)} pairs/s ETA ${formatDuration(e.eta)}`;
         if (o.tty && o.write) {
           o.write(`\r\x1b[2K${text}`);

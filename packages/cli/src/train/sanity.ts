@@ -26,6 +26,17 @@ export interface SanityResult {
 
 const SYMMETRIC: readonly CombineMode[] = ['absdiff', 'euclidean', 'cosine'];
 
+/** Min and max without spreading into Math.min/max (which overflows the stack on large arrays). */
+function range(values: ArrayLike<number>): { lo: number; hi: number } {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    lo = Math.min(lo, values[i]!);
+    hi = Math.max(hi, values[i]!);
+  }
+  return { lo, hi };
+}
+
 function quantile(values: ArrayLike<number>, q: number): number {
   const s = Array.from(values).sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.floor(q * (s.length - 1))))] ?? Number.NaN;
@@ -33,7 +44,7 @@ function quantile(values: ArrayLike<number>, q: number): number {
 
 export function sanityChecks(s: SanityInput): SanityResult[] {
   const out: SanityResult[] = [];
-  const selfLow = Math.min(...Array.from(s.selfScores));
+  const selfLow = range(s.selfScores).lo;
   // An image against itself must be judged the same, and score like the better half of real
   // same pairs (with absdiff it is the fixed value head(0), so it cannot beat every same pair).
   const sameQuartile = quantile(
@@ -55,8 +66,7 @@ export function sanityChecks(s: SanityInput): SanityResult[] {
       ? `largest difference ${asym.toExponential(2)}`
       : `combine '${s.combine}' is not symmetric by design (largest difference ${asym.toExponential(2)})`,
   });
-  const lo = Math.min(...Array.from(s.scores));
-  const hi = Math.max(...Array.from(s.scores));
+  const { lo, hi } = range(s.scores);
   out.push({
     name: 'outputs are not constant',
     ok: hi - lo > 1e-3,

@@ -92,6 +92,11 @@ export function trainSettings(args: ParsedArgs, loaded: LoadedConfig): TrainSett
       `--loss ${lossKind} trains the embedding distance, not a head: use --combine euclidean (its head, a scale and bias on the distance, is calibrated after training)`,
     );
   }
+  if (lossKind !== 'bce' && (m.head?.hidden?.length ?? 0) > 0) {
+    throw new UsageError(
+      `model.head.hidden must be [] with --loss ${lossKind}: the head of a distance-trained model is one scale and bias on the distance, fitted after training`,
+    );
+  }
   const patience =
     args.values.patience === undefined ? undefined : positiveInt('patience', String(args.values.patience));
   const far = args.values.far === undefined ? undefined : rate('far', String(args.values.far));

@@ -83,6 +83,7 @@ describe('progress', () => {
     type: 'step',
     epoch: 1,
     step: n,
+    epochStep: n,
     totalSteps: 200,
     loss: 0.5,
     lr: 0.001,
@@ -151,5 +152,29 @@ describe('report', () => {
   it('bins scores and thins long curves', () => {
     expect(histogram([0, 0.05, 0.5, 0.99, 1], 4)).toEqual([2, 0, 1, 2]);
     expect(thin([1, 2, 3, 4, 5], 3)).toEqual([1, 3, 5]);
+  });
+});
+
+describe('calibration edge cases', () => {
+  it('accepts nothing when even the top score breaks the false-accept target, also at a probability of exactly 1', () => {
+    const t = calibrateThreshold([1, 1, 0.9, 0.2], [0, 1, 1, 0], 0.01);
+    expect(t.probability).toBeGreaterThan(1);
+    expect(JSON.parse(JSON.stringify(t)).probability).toBeGreaterThan(1);
+  });
+  it('sanity checks handle large validation sets', () => {
+    const n = 200_000;
+    const scores = Float32Array.from({ length: n }, (_, i) => (i % 2 ? 0.9 : 0.1));
+    const labels = Float32Array.from({ length: n }, (_, i) => i % 2);
+    const checks = sanityChecks({
+      combine: 'absdiff',
+      scores,
+      labels,
+      selfScores: [0.95],
+      forward: [0.5],
+      backward: [0.5],
+      accuracy: 1,
+      threshold: 0.5,
+    });
+    expect(checks.every((c) => c.ok)).toBe(true);
   });
 });

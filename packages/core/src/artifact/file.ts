@@ -1,11 +1,12 @@
 /** Reads and writes model artifact folders (Node only). */
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GraphError } from '../ir/errors.js';
 import { deserialize, toJSON } from '../ir/serialize.js';
 import { weightsForGraph } from '../weights/check.js';
 import { WeightsError } from '../weights/errors.js';
 import { loadWeights, saveWeights, writeFileAtomic } from '../weights/file.js';
+import { replaceFolder } from '../weights/folder.js';
 import {
   ArtifactError,
   MODEL_FILE,
@@ -17,14 +18,19 @@ import {
 import { checkPreprocessing } from './preprocessing.js';
 
 /**
- * Writes the weights first and `model.json` last, each atomically: a folder whose model.json
- * exists always has the weights it describes, and an interrupted save leaves the old model intact.
+ * Writes model.json and weights.safetensors into a fresh folder and swaps it in (`replaceFolder`):
+ * an interrupted or failed save leaves the previous model as it was. Other files in the folder
+ * (an exported ONNX model, say) are kept.
  */
 export async function saveModel(dir: string, model: ModelArtifact): Promise<void> {
+  await replaceFolder(dir, (tmp) => writeModelFiles(tmp, model));
+}
+
+/** Writes the two files of a model into `dir` (which exists), weights first. */
+export async function writeModelFiles(dir: string, model: ModelArtifact): Promise<void> {
   const problem = checkPreprocessing(model.preprocessing);
   if (problem) throw new ArtifactError(`model: ${problem}`);
   const weights = weightsForGraph(model.graph, model.weights);
-  await mkdir(dir, { recursive: true });
   await saveWeights(join(dir, WEIGHTS_FILE), weights, { format: MODEL_FORMAT });
   const json = {
     format: MODEL_FORMAT,

@@ -1,14 +1,16 @@
 /**
  * Checkpoints: a model artifact folder (model.json + weights.safetensors) plus the optimizer
  * state and the loop's own position, so a resumed run continues its optimizer and step count.
- * `trainer.json` is written last: a checkpoint without it is incomplete and is not resumed from.
+ * The whole folder is replaced at once (`replaceFolder`): an interrupted save (Ctrl-C twice, a
+ * full disk) leaves the previous checkpoint whole, never new weights beside an old optimizer state.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadModel, saveModel } from '../artifact/file.js';
+import { loadModel, writeModelFiles } from '../artifact/file.js';
 import type { ModelArtifact } from '../artifact/model.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { loadWeights, saveWeights, writeFileAtomic } from '../weights/file.js';
+import { replaceFolder } from '../weights/folder.js';
 import type { OptimizerState } from './backend.js';
 import type { EarlyStopping } from './early-stopping.js';
 import type { EpochRecord } from './loop.js';
@@ -32,15 +34,21 @@ export interface Checkpoint {
 }
 
 export async function saveCheckpoint(dir: string, c: Checkpoint): Promise<void> {
-  await saveModel(dir, c.model);
-  await saveWeights(join(dir, OPTIMIZER_FILE), c.optimizer.slots, { step: String(c.optimizer.step) });
-  const json = `${JSON.stringify({ format: 'siamese-trainer', ...c.trainer }, null, 1)}\n`;
-  await writeFileAtomic(join(dir, TRAINER_FILE), new TextEncoder().encode(json));
+  await replaceFolder(dir, async (tmp) => {
+    await writeModelFiles(tmp, c.model);
+    await saveWeights(join(tmp, OPTIMIZER_FILE), c.optimizer.slots, { step: String(c.optimizer.step) });
+    const json = `${JSON.stringify({ format: 'siamese-trainer', ...c.trainer }, null, 1)}\n`;
+    await writeFileAtomic(join(tmp, TRAINER_FILE), new TextEncoder().encode(json));
+  });
 }
 
 /** The checkpoint in `dir`, or undefined when there is none (or it was never completed). */
 export async function loadCheckpoint(dir: string): Promise<Checkpoint | undefined> {
-  const text = await readFile(join(dir, TRAINER_FILE), 'utf8').catch(() => undefined);
+  const text = await readFile(join(dir, TRAINER_FILE), 'utf8').catch((e: unknown) => {
+    // Only a missing checkpoint means "start fresh"; an unreadable one must not be trained over.
+    if ((e as { code?: string }).code === 'ENOENT') return undefined;
+    throw new Error(`checkpoint: cannot read ${join(dir, TRAINER_FILE)}: ${(e as Error).message}`);
+  });
   if (text === undefined) return undefined;
   let trainer: TrainerState & { format?: string };
   try {

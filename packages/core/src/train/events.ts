@@ -25,6 +25,8 @@ export type TrainEvent =
       readonly epoch: number;
       /** Global step, counted from the start of the run (resumes continue it). */
       readonly step: number;
+      /** Step within this epoch, from 1 (an interrupted epoch restarts from 1 on resume). */
+      readonly epochStep: number;
       readonly totalSteps: number;
       readonly loss: number;
       readonly lr: number;

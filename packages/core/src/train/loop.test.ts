@@ -188,6 +188,35 @@ describe('train', () => {
     expect(second.velocity).toEqual(straight.velocity);
   });
 
+  it('resuming a finished run with fewer or equal epochs trains nothing and keeps the checkpoint', async () => {
+    const ckpt = join(dir, 'finished');
+    await train(base(new FakeBackend(), { epochs: 3, checkpoint: { dir: ckpt } }));
+    const again = await train(
+      base(new FakeBackend(), { epochs: 2, checkpoint: { dir: ckpt }, resume: true }),
+    );
+    expect(again).toMatchObject({ epochs: 3, steps: 24, stopped: 'completed' });
+    const more = await train(base(new FakeBackend(), { epochs: 4, checkpoint: { dir: ckpt }, resume: true }));
+    expect(more.history.map((h) => h.epoch)).toEqual([1, 2, 3, 4]);
+    expect(more.steps).toBe(32);
+  });
+
+  it('refuses to resume a checkpoint trained with another configuration', async () => {
+    const ckpt = join(dir, 'other-config');
+    await train(base(new FakeBackend(), { epochs: 1, checkpoint: { dir: ckpt } }));
+    const changed = { ...model, config: { ...config, combine: 'cosine' as const } };
+    await expect(
+      train(base(new FakeBackend(), { model: changed, checkpoint: { dir: ckpt }, resume: true })),
+    ).rejects.toThrow(/was trained with a different model combine \("euclidean", now "cosine"\)/);
+  });
+
+  it('counts steps within the epoch, also after a resume', async () => {
+    const events: TrainEvent[] = [];
+    await train(base(new FakeBackend(), { epochs: 2, onEvent: (e) => events.push(e) }));
+    const steps = events.filter((e) => e.type === 'step') as Extract<TrainEvent, { type: 'step' }>[];
+    expect(steps.map((e) => e.epochStep)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(steps.at(-1)!.eta).toBe(0);
+  });
+
   it('saves a usable checkpoint when interrupted, and resuming finishes the run', async () => {
     const ckpt = join(dir, 'interrupt');
     const controller = new AbortController();

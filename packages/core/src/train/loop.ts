@@ -64,6 +64,20 @@ function metricOf(record: EpochRecord, metric: string): number | undefined {
   return typeof v === 'number' ? v : undefined;
 }
 
+/** Which parts of the model description differ between a checkpoint and this run. */
+function differences(saved: Omit<ModelArtifact, 'weights'>, now: Omit<ModelArtifact, 'weights'>): string[] {
+  const out: string[] = [];
+  const a = saved.config as unknown as Record<string, unknown>;
+  const b = now.config as unknown as Record<string, unknown>;
+  for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    if (JSON.stringify(a[key]) !== JSON.stringify(b[key]))
+      out.push(`model ${key} (${JSON.stringify(a[key])}, now ${JSON.stringify(b[key])})`);
+  }
+  if (JSON.stringify(saved.preprocessing) !== JSON.stringify(now.preprocessing)) out.push('preprocessing');
+  if (saved.graph.name !== now.graph.name) out.push(`graph (${saved.graph.name}, now ${now.graph.name})`);
+  return out;
+}
+
 export async function train(o: TrainOptions): Promise<TrainResult> {
   const problem = checkSchedule(o.lr);
   if (problem) throw new TrainingError(`train: ${problem}`);
@@ -90,6 +104,12 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   if (o.resume && lastDir) {
     const c = await loadCheckpoint(lastDir);
     if (c) {
+      const changed = differences(c.model, o.model);
+      if (changed.length > 0) {
+        throw new TrainingError(
+          `train: the checkpoint in ${lastDir} was trained with a different ${changed.join(', ')}; resume with the same settings or start a new run`,
+        );
+      }
       await o.backend.writeWeights(c.model.weights);
       await o.backend.writeOptimizerState(c.optimizer);
       epoch0 = c.trainer.epoch;
@@ -99,6 +119,20 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     }
   }
 
+  if (epoch0 >= o.epochs || (epoch0 > 0 && stopping.shouldStop)) {
+    // Nothing left to train: keep the checkpoint as it is.
+    const stopped = epoch0 < o.epochs ? 'early-stopping' : 'completed';
+    emit({
+      type: 'start',
+      backend: o.backend.description,
+      epochs: o.epochs,
+      stepsPerEpoch: o.data.stepsPerEpoch,
+      resumedAt: step,
+    });
+    emit({ type: 'stop', reason: stopped, epoch: epoch0, step });
+    const best = stopping.best;
+    return { epochs: epoch0, steps: step, stopped, history, ...(best ? { best } : {}) };
+  }
   const totalSteps = o.epochs * o.data.stepsPerEpoch;
   const save = async (
     dir: string | undefined,
@@ -132,6 +166,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     const started = now();
     let lossSum = 0;
     let seen = 0;
+    let epochStep = 0;
     for await (const batch of o.data.train(epoch)) {
       if (o.signal?.aborted) {
         // The interrupted epoch is repeated from its start on resume; optimizer and step count go on.
@@ -147,12 +182,24 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         );
       }
       step++;
+      epochStep++;
       meter.add(now() - t0, batch.size);
       lossSum += loss * batch.size;
       seen += batch.size;
       const rate = meter.perSecond;
-      const left = Math.max(0, totalSteps - step) * (batch.size / Math.max(rate, 1e-9));
-      emit({ type: 'step', epoch: epoch + 1, step, totalSteps, loss, lr, pairsPerSecond: rate, eta: left });
+      const stepsLeft = (o.epochs - epoch) * o.data.stepsPerEpoch - epochStep;
+      const left = Math.max(0, stepsLeft) * (batch.size / Math.max(rate, 1e-9));
+      emit({
+        type: 'step',
+        epoch: epoch + 1,
+        step,
+        epochStep,
+        totalSteps,
+        loss,
+        lr,
+        pairsPerSecond: rate,
+        eta: left,
+      });
     }
     if (seen === 0) throw new TrainingError(`train: epoch ${epoch + 1} produced no batches`);
     const validation = o.data.validation ? await validate(o.backend, o.data.validation()) : undefined;

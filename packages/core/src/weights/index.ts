@@ -9,6 +9,7 @@ export {
 } from './check.js';
 export { WeightsError } from './errors.js';
 export { loadWeights, saveWeights, writeFileAtomic } from './file.js';
+export { replaceFolder } from './folder.js';
 export {
   type DecodeOptions,
   decodeSafetensors,
