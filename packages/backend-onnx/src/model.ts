@@ -104,7 +104,8 @@ export class OnnxSiamese {
   async dispose(): Promise<void> {
     const all = [...this.sessions.values()];
     this.sessions.clear();
-    for (const s of all) await (await s).session.release();
+    // Release every session that was created, even if another failed to start or to release.
+    await Promise.allSettled(all.map(async (s) => (await s).session.release()));
   }
 
   private decide(logit: Float32Array, probability: Float32Array): Scores {
