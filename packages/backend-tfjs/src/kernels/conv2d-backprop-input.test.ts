@@ -19,17 +19,116 @@ interface Shape {
 }
 
 const RESNET: readonly Shape[] = [
-  { name: 'layer1 3x3/1', x: [2, 27, 27, 64], w: [3, 3, 64, 64], stride: 1, pad: [[1, 1], [1, 1]] },
-  { name: 'layer2 3x3/1', x: [2, 14, 14, 128], w: [3, 3, 128, 128], stride: 1, pad: [[1, 1], [1, 1]] },
-  { name: 'layer3 3x3/1', x: [2, 7, 7, 256], w: [3, 3, 256, 256], stride: 1, pad: [[1, 1], [1, 1]] },
-  { name: 'layer4 3x3/1', x: [2, 4, 4, 512], w: [3, 3, 512, 512], stride: 1, pad: [[1, 1], [1, 1]] },
-  { name: 'layer2.0 3x3/2', x: [2, 27, 27, 64], w: [3, 3, 64, 128], stride: 2, pad: [[1, 1], [1, 1]] },
-  { name: 'downsample 1x1/2', x: [2, 27, 27, 64], w: [1, 1, 64, 128], stride: 2, pad: [[0, 0], [0, 0]] },
-  { name: 'conv1 7x7/2', x: [2, 33, 33, 3], w: [7, 7, 3, 16], stride: 2, pad: [[3, 3], [3, 3]] },
-  { name: '7x7/1 pad 3', x: [2, 11, 9, 3], w: [7, 7, 3, 5], stride: 1, pad: [[3, 3], [3, 3]] },
-  { name: '1x1/1', x: [2, 5, 5, 8], w: [1, 1, 8, 6], stride: 1, pad: [[0, 0], [0, 0]] },
-  { name: '2x3/1 asymmetric', x: [2, 6, 7, 4], w: [2, 3, 4, 5], stride: 1, pad: [[0, 1], [2, 0]] },
-  { name: '3x3/1 no padding', x: [1, 6, 6, 4], w: [3, 3, 4, 3], stride: 1, pad: [[0, 0], [0, 0]] },
+  {
+    name: 'layer1 3x3/1',
+    x: [2, 27, 27, 64],
+    w: [3, 3, 64, 64],
+    stride: 1,
+    pad: [
+      [1, 1],
+      [1, 1],
+    ],
+  },
+  {
+    name: 'layer2 3x3/1',
+    x: [2, 14, 14, 128],
+    w: [3, 3, 128, 128],
+    stride: 1,
+    pad: [
+      [1, 1],
+      [1, 1],
+    ],
+  },
+  {
+    name: 'layer3 3x3/1',
+    x: [2, 7, 7, 256],
+    w: [3, 3, 256, 256],
+    stride: 1,
+    pad: [
+      [1, 1],
+      [1, 1],
+    ],
+  },
+  {
+    name: 'layer4 3x3/1',
+    x: [2, 4, 4, 512],
+    w: [3, 3, 512, 512],
+    stride: 1,
+    pad: [
+      [1, 1],
+      [1, 1],
+    ],
+  },
+  {
+    name: 'layer2.0 3x3/2',
+    x: [2, 27, 27, 64],
+    w: [3, 3, 64, 128],
+    stride: 2,
+    pad: [
+      [1, 1],
+      [1, 1],
+    ],
+  },
+  {
+    name: 'downsample 1x1/2',
+    x: [2, 27, 27, 64],
+    w: [1, 1, 64, 128],
+    stride: 2,
+    pad: [
+      [0, 0],
+      [0, 0],
+    ],
+  },
+  {
+    name: 'conv1 7x7/2',
+    x: [2, 33, 33, 3],
+    w: [7, 7, 3, 16],
+    stride: 2,
+    pad: [
+      [3, 3],
+      [3, 3],
+    ],
+  },
+  {
+    name: '7x7/1 pad 3',
+    x: [2, 11, 9, 3],
+    w: [7, 7, 3, 5],
+    stride: 1,
+    pad: [
+      [3, 3],
+      [3, 3],
+    ],
+  },
+  {
+    name: '1x1/1',
+    x: [2, 5, 5, 8],
+    w: [1, 1, 8, 6],
+    stride: 1,
+    pad: [
+      [0, 0],
+      [0, 0],
+    ],
+  },
+  {
+    name: '2x3/1 asymmetric',
+    x: [2, 6, 7, 4],
+    w: [2, 3, 4, 5],
+    stride: 1,
+    pad: [
+      [0, 1],
+      [2, 0],
+    ],
+  },
+  {
+    name: '3x3/1 no padding',
+    x: [1, 6, 6, 4],
+    w: [3, 3, 4, 3],
+    stride: 1,
+    pad: [
+      [0, 0],
+      [0, 0],
+    ],
+  },
 ];
 
 const random = (n: number, seed: number, scale = 1): Float32Array =>
@@ -43,7 +142,14 @@ async function inputGrad(device: 'js' | 'wasm', s: Shape): Promise<Float32Array>
   const ow = Math.floor((w + s.pad[1][0] + s.pad[1][1] - kw) / s.stride) + 1;
   const dy = tf.tensor4d(random(n * oh * ow * o, 1), [n, oh, ow, o]);
   // Scaled as torchvision initializes it (Kaiming normal, fan-out), so outputs stay near 1.
-  const filter = tf.tensor4d(random(s.w.reduce((a, b) => a * b), 2, Math.sqrt(2 / (kh * kw * o))), s.w);
+  const filter = tf.tensor4d(
+    random(
+      s.w.reduce((a, b) => a * b),
+      2,
+      Math.sqrt(2 / (kh * kw * o)),
+    ),
+    s.w,
+  );
   const dx = tf.conv2dTranspose(dy, filter, s.x, s.stride, [[0, 0], s.pad[0], s.pad[1], [0, 0]]);
   const data = (await dx.data()) as Float32Array;
   tf.dispose([dy, filter, dx]);

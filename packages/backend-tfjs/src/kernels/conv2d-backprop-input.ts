@@ -68,7 +68,8 @@ function transposedAsConv(
   filter: TensorInfo,
   g: ReturnType<typeof patchGeometry>,
 ): TensorInfo | null {
-  if (g.strideHeight !== 1 || g.strideWidth !== 1 || g.dilationHeight !== 1 || g.dilationWidth !== 1) return null;
+  if (g.strideHeight !== 1 || g.strideWidth !== 1 || g.dilationHeight !== 1 || g.dilationWidth !== 1)
+    return null;
   const KH = g.filterHeight;
   const KW = g.filterWidth;
   const top = KH - 1 - g.padTop;
