@@ -14,6 +14,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Random } from '../../packages/core/dist/index.js';
 import {
   chunks,
   imageFolder,
@@ -25,6 +26,7 @@ import {
   PairSampler,
   preprocessingFor,
 } from '../../packages/datasets/dist/index.js';
+import { median } from '../lib/stats.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -40,27 +42,10 @@ const IMAGES = Number(args.images);
 const BATCHES = Number(args.batches);
 const PAIRS = Number(args.pairs);
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
-/** mulberry32, so the generated files are the same on every run. */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A 250x250 RGB picture: a gradient, a few discs, some noise (compresses like a photo, not like a flat fill). */
 function picture(seed) {
-  const r = rng(seed);
+  const random = new Random(seed);
+  const r = () => random.uniform();
   const w = 250;
   const data = Buffer.alloc(w * w * 3);
   const base = [r() * 255, r() * 255, r() * 255];

@@ -86,25 +86,18 @@ export function checkAugment(o: AugmentOptions): void {
     if (!(v >= 0 && Number.isFinite(v)))
       throw datasetError('options', `augment.${name} must be a finite number >= 0, got ${v}`);
   };
-  if (o.rotation) {
-    nonNeg('rotation.degrees', o.rotation.degrees);
-    prob('rotation', o.rotation.p);
-  }
-  if (o.shear) {
-    nonNeg('shear.max', o.shear.max);
-    prob('shear', o.shear.p);
-  }
-  if (o.translate) {
-    nonNeg('translate.pixels', o.translate.pixels);
-    prob('translate', o.translate.p);
-  }
-  if (o.contrast) {
-    nonNeg('contrast.max', o.contrast.max);
-    prob('contrast', o.contrast.p);
-  }
-  if (o.brightness) {
-    nonNeg('brightness.max', o.brightness.max);
-    prob('brightness', o.brightness.p);
+  // Each transform's magnitude field must be >= 0 and its probability in [0, 1].
+  const magnitudes = [
+    ['rotation', o.rotation, 'degrees'],
+    ['shear', o.shear, 'max'],
+    ['translate', o.translate, 'pixels'],
+    ['contrast', o.contrast, 'max'],
+    ['brightness', o.brightness, 'max'],
+  ] as const;
+  for (const [name, t, field] of magnitudes) {
+    if (!t) continue;
+    nonNeg(`${name}.${field}`, (t as Record<string, number>)[field]!);
+    prob(name, t.p);
   }
   if (o.flip) prob('flip', o.flip.p);
   if (o.scale) {
