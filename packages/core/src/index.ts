@@ -41,11 +41,11 @@ export {
   siamese,
   siameseTraining,
 } from './nn/siamese.js';
-export { type Conv2dAttrs, windowOut } from './ops/conv.js';
+export { type Conv2dAttrs, type Conv2dGradAttrs, windowOut } from './ops/conv.js';
 export type { DistanceAttrs, L2NormalizeAttrs } from './ops/distance.js';
-export type { NoAttrs } from './ops/elementwise.js';
-export type { ConcatAttrs, FlattenAttrs } from './ops/layout.js';
-export type { DropoutAttrs } from './ops/linear.js';
+export type { ClampAttrs, NoAttrs, ScaleAttrs } from './ops/elementwise.js';
+export type { BroadcastToAttrs, ConcatAttrs, FlattenAttrs, SliceAttrs } from './ops/layout.js';
+export type { DropoutAttrs, MatmulAttrs } from './ops/linear.js';
 export type { MarginAttrs, TripletAttrs } from './ops/loss.js';
 export type { BatchNormAttrs } from './ops/norm.js';
 export type { MaxPool2dAttrs } from './ops/pool.js';

@@ -65,3 +65,83 @@ export const conv2d: OpSpec<Conv2dAttrs> = {
     return boundSize(y!.shape, bind) * cg! * kh! * kw!;
   },
 };
+
+export interface Conv2dGradAttrs extends Conv2dAttrs {
+  /** conv2dInputGrad: the forward input's [H, W]; conv2dFilterGrad: the kernel's [kH, kW]. */
+  readonly size: readonly [number, number];
+}
+
+function gradAttrs(raw: Readonly<Record<string, unknown>>): Conv2dGradAttrs {
+  checkKnown(raw, ['stride', 'padding', 'dilation', 'groups', 'size']);
+  return {
+    stride: pair(raw, 'stride', [1, 1], 1),
+    padding: pair(raw, 'padding', [0, 0], 0),
+    dilation: pair(raw, 'dilation', [1, 1], 1),
+    groups: int(raw, 'groups', 1, 1),
+    size: pair(raw, 'size', [1, 1], 1),
+  };
+}
+
+/** The forward's output size must be what dy has: otherwise dy belongs to another convolution. */
+function checkDy(
+  dy: readonly (number | string)[],
+  h: number,
+  w: number,
+  kh: number,
+  kw: number,
+  a: Conv2dAttrs,
+): void {
+  const ho = windowOut(h, kh, a.stride[0], a.padding[0], a.dilation[0]);
+  const wo = windowOut(w, kw, a.stride[1], a.padding[1], a.dilation[1]);
+  if (dy[2] !== ho || dy[3] !== wo) {
+    throw new ShapeError(
+      `dy [${dy.join(',')}] does not match the forward output ${ho}x${wo} of a ${h}x${w} input and ${kh}x${kw} kernel`,
+    );
+  }
+}
+
+export const conv2dInputGrad: OpSpec<Conv2dGradAttrs> = {
+  doc:
+    'dx = the gradient of sum(conv2d(x, weight) * dy) with respect to x (a transposed convolution of dy); ' +
+    'attrs are the forward conv2d attrs plus size = the input [H, W].',
+  inputs: [{ name: 'dy' }, { name: 'weight' }],
+  outputs: ['dx'],
+  attrs: gradAttrs,
+  shape: ([dyt, wt], a) => {
+    const dy = float(dyt, 'dy', 4);
+    const w = float(wt, 'weight', 4);
+    const [o, cg, kh, kw] = w.shape.map((d, i) => staticDim(d, `weight dimension ${i}`)) as number[];
+    if (dy.shape[1] !== o) throw new ShapeError(`dy ${formatType(dy)} must have ${o} channels (weight rows)`);
+    if (o! % a.groups !== 0)
+      throw new ShapeError(`output channels ${o} are not divisible by groups ${a.groups}`);
+    checkDy(dy.shape, a.size[0], a.size[1], kh!, kw!, a);
+    return [{ dtype: 'float32', shape: [dy.shape[0]!, cg! * a.groups, a.size[0], a.size[1]] }];
+  },
+  flops: ([dy, w], _o, _a, bind) => {
+    const [, cg, kh, kw] = w!.shape as number[];
+    return boundSize(dy!.shape, bind) * cg! * kh! * kw!;
+  },
+};
+
+export const conv2dFilterGrad: OpSpec<Conv2dGradAttrs> = {
+  doc:
+    'dweight = the gradient of sum(conv2d(x, weight) * dy) with respect to weight, summed over the batch; ' +
+    'attrs are the forward conv2d attrs plus size = the kernel [kH, kW].',
+  inputs: [{ name: 'x' }, { name: 'dy' }],
+  outputs: ['dweight'],
+  attrs: gradAttrs,
+  shape: ([xt, dyt], a) => {
+    const x = float(xt, 'x', 4);
+    const dy = float(dyt, 'dy', 4);
+    const c = staticDim(x.shape[1], 'input channels');
+    const o = staticDim(dy.shape[1], 'dy channels');
+    if (c % a.groups !== 0 || o % a.groups !== 0)
+      throw new ShapeError(`channels ${c} -> ${o} are not divisible by groups ${a.groups}`);
+    if (dy.shape[0] !== x.shape[0])
+      throw new ShapeError(`x ${formatType(x)} and dy ${formatType(dy)} must have the same batch`);
+    const [kh, kw] = a.size;
+    checkDy(dy.shape, staticDim(x.shape[2], 'input height'), staticDim(x.shape[3], 'input width'), kh, kw, a);
+    return [{ dtype: 'float32', shape: [o, c / a.groups, kh, kw] }];
+  },
+  flops: ([, dy], [dw], _a, bind) => boundSize(dy!.shape, bind) * (boundSize(dw!.shape) / (dw!.shape[0] as number)),
+};

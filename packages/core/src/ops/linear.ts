@@ -1,7 +1,7 @@
-/** linear (PyTorch's Linear) and dropout. */
+/** linear (PyTorch's Linear), dropout and matmul. */
 import { ShapeError } from '../ir/errors.js';
 import { boundSize, formatType } from '../ir/shape.js';
-import { checkKnown, none, num } from './attrs.js';
+import { bool, checkKnown, none, num } from './attrs.js';
 import { float } from './check.js';
 import type { OpSpec } from './spec.js';
 
@@ -47,4 +47,29 @@ export const dropout: OpSpec<DropoutAttrs> = {
   },
   shape: ([x]) => [{ dtype: 'float32', shape: float(x, 'x').shape }],
   flops: () => 0,
+};
+
+export interface MatmulAttrs {
+  readonly transA: boolean;
+  readonly transB: boolean;
+}
+
+export const matmul: OpSpec<MatmulAttrs> = {
+  doc: 'y = op(a) @ op(b) for rank-2 a and b, op transposing when transA / transB is set.',
+  inputs: [{ name: 'a' }, { name: 'b' }],
+  outputs: ['y'],
+  attrs: (raw) => {
+    checkKnown(raw, ['transA', 'transB']);
+    return { transA: bool(raw, 'transA', false), transB: bool(raw, 'transB', false) };
+  },
+  shape: ([at, bt], t) => {
+    const a = float(at, 'a', 2);
+    const b = float(bt, 'b', 2);
+    const [m, ka] = t.transA ? [a.shape[1]!, a.shape[0]!] : [a.shape[0]!, a.shape[1]!];
+    const [kb, n] = t.transB ? [b.shape[1]!, b.shape[0]!] : [b.shape[0]!, b.shape[1]!];
+    if (ka !== kb)
+      throw new ShapeError(`a ${formatType(a)} and b ${formatType(b)} do not multiply (inner sizes ${ka} vs ${kb})`);
+    return [{ dtype: 'float32', shape: [m, n] }];
+  },
+  flops: ([a], [y], t, bind) => boundSize(y!.shape, bind) * (a!.shape[t.transA ? 0 : 1] as number),
 };

@@ -1,7 +1,8 @@
 /** batchNorm: PyTorch's BatchNorm2d, in train or eval mode (chosen when a graph is run). */
 import { ShapeError } from '../ir/errors.js';
-import { boundSize, formatType } from '../ir/shape.js';
-import { checkKnown, num } from './attrs.js';
+import { boundSize, formatType, shapesEqual } from '../ir/shape.js';
+import type { TensorType } from '../ir/types.js';
+import { checkKnown, none, num } from './attrs.js';
 import { float } from './check.js';
 import type { OpSpec } from './spec.js';
 
@@ -46,4 +47,50 @@ export const batchNorm: OpSpec<BatchNormAttrs> = {
   },
   // Folded into one multiply-add per element at inference.
   flops: (_i, [y], _a, bind) => boundSize(y!.shape, bind),
+};
+
+function checkChannels(x: TensorType, params: readonly (TensorType | undefined)[], names: readonly string[]): void {
+  names.forEach((name, i) => {
+    const p = float(params[i], name, 1);
+    if (p.shape[0] !== x.shape[1])
+      throw new ShapeError(`${name} ${formatType(p)} must have ${String(x.shape[1])} elements (x channels)`);
+  });
+}
+
+export const batchNormTrain: OpSpec<BatchNormAttrs> = {
+  doc:
+    'batchNorm in train mode with its statistics as outputs: mean and invStd = 1 / sqrt(var + eps) of the ' +
+    'biased batch variance per channel, and the running buffers after the momentum update (variance unbiased).',
+  inputs: [{ name: 'x' }, { name: 'weight' }, { name: 'bias' }, { name: 'runningMean' }, { name: 'runningVar' }],
+  outputs: ['y', 'mean', 'invStd', 'runningMeanOut', 'runningVarOut'],
+  attrs: batchNorm.attrs,
+  shape: ([xt, ...params]) => {
+    const x = float(xt, 'x');
+    if (x.shape.length < 2) throw new ShapeError(`input 'x' must have rank >= 2, got ${formatType(x)}`);
+    checkChannels(x, params, ['weight', 'bias', 'runningMean', 'runningVar']);
+    const c: TensorType = { dtype: 'float32', shape: [x.shape[1]!] };
+    return [{ dtype: 'float32', shape: x.shape }, c, c, c, c];
+  },
+  flops: (_i, [y], _a, bind) => 4 * boundSize(y!.shape, bind),
+};
+
+export const batchNormGrad: OpSpec<Record<string, never>> = {
+  doc:
+    'Gradients of train-mode batchNorm from dy, x, weight and the saved mean and invStd: ' +
+    'dx = weight * invStd * (dy - mean(dy) - xhat * mean(dy * xhat)) with xhat = (x - mean) * invStd, ' +
+    'means over every axis but 1; dweight = sum(dy * xhat); dbias = sum(dy).',
+  inputs: [{ name: 'dy' }, { name: 'x' }, { name: 'weight' }, { name: 'mean' }, { name: 'invStd' }],
+  outputs: ['dx', 'dweight', 'dbias'],
+  attrs: none,
+  shape: ([dyt, xt, ...params]) => {
+    const x = float(xt, 'x');
+    const dy = float(dyt, 'dy');
+    if (x.shape.length < 2) throw new ShapeError(`input 'x' must have rank >= 2, got ${formatType(x)}`);
+    if (!shapesEqual(x.shape, dy.shape))
+      throw new ShapeError(`dy ${formatType(dy)} must have the shape of x ${formatType(x)}`);
+    checkChannels(x, params, ['weight', 'mean', 'invStd']);
+    const c: TensorType = { dtype: 'float32', shape: [x.shape[1]!] };
+    return [{ dtype: 'float32', shape: x.shape }, c, c];
+  },
+  flops: (_i, [dx], _a, bind) => 6 * boundSize(dx!.shape, bind),
 };

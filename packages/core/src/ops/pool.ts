@@ -71,3 +71,20 @@ export const globalAvgPool: OpSpec<Record<string, never>> = {
   },
   flops: ([x], _o, _a, bind) => boundSize(x!.shape, bind),
 };
+
+export const maxPool2dGrad: OpSpec<MaxPool2dAttrs> = {
+  doc:
+    'dx = the gradient of sum(maxPool2d(x) * dy) with respect to x: each dy element goes to the first ' +
+    'maximum of its window (row-major scan), contributions to one element add up; attrs are the forward ones.',
+  inputs: [{ name: 'x' }, { name: 'dy' }],
+  outputs: ['dx'],
+  attrs: maxPool2d.attrs,
+  shape: ([xt, dyt], a) => {
+    const [y] = maxPool2d.shape([xt], a);
+    const dy = float(dyt, 'dy', 4);
+    if (dy.shape.some((d, i) => d !== y!.shape[i]))
+      throw new ShapeError(`dy ${formatType(dy)} must have the forward output shape ${formatType(y!)}`);
+    return [{ dtype: 'float32', shape: xt!.shape }];
+  },
+  flops: ([, dy], _o, a, bind) => boundSize(dy!.shape, bind) * a.kernel[0] * a.kernel[1],
+};

@@ -3,7 +3,7 @@ import { ShapeError } from '../ir/errors.js';
 import { boundSize } from '../ir/shape.js';
 import type { Dim } from '../ir/types.js';
 import { bool, checkKnown, intList } from './attrs.js';
-import { float, normAxis } from './check.js';
+import { float, need, normAxis } from './check.js';
 import type { OpSpec } from './spec.js';
 
 export interface ReduceAttrs {
@@ -41,3 +41,19 @@ function reduction(doc: string): OpSpec<ReduceAttrs> {
 
 export const reduceMean = reduction('Mean over the given axes (all when empty).');
 export const reduceSum = reduction('Sum over the given axes (all when empty).');
+
+export const numel: OpSpec<ReduceAttrs> = {
+  doc: 'y = the number of elements of x along the given axes (all when empty), as a float32 scalar; values are not read.',
+  inputs: [{ name: 'x' }],
+  outputs: ['y'],
+  attrs: (raw) => {
+    checkKnown(raw, ['axes']);
+    return { axes: intList(raw, 'axes', []), keepDims: false };
+  },
+  shape: ([xt], a) => {
+    const x = need(xt, 'x');
+    for (const ax of a.axes) normAxis(ax, x.shape.length, 'axes');
+    return [{ dtype: 'float32', shape: [] }];
+  },
+  flops: () => 0,
+};

@@ -2,15 +2,29 @@
  * The op table: one map from op name to its spec. Backends type their lowering tables against
  * `OpName`/`OpAttrs` so a forgotten op is a compile error.
  */
-import { conv2d } from './conv.js';
+import { conv2d, conv2dFilterGrad, conv2dInputGrad } from './conv.js';
 import { cosineSimilarity, euclideanDistance, l2Normalize } from './distance.js';
-import { abs, add, mul, relu, sigmoid, sub } from './elementwise.js';
-import { concat, flatten } from './layout.js';
-import { dropout, linear } from './linear.js';
+import {
+  abs,
+  add,
+  clamp,
+  div,
+  exp,
+  mul,
+  relu,
+  reluGrad,
+  scale,
+  sigmoid,
+  sign,
+  sqrt,
+  sub,
+} from './elementwise.js';
+import { broadcastTo, concat, flatten, reshapeLike, slice, sumTo } from './layout.js';
+import { dropout, linear, matmul } from './linear.js';
 import { bceWithLogits, contrastiveLoss, tripletLoss } from './loss.js';
-import { batchNorm } from './norm.js';
-import { globalAvgPool, maxPool2d } from './pool.js';
-import { reduceMean, reduceSum } from './reduce.js';
+import { batchNorm, batchNormGrad, batchNormTrain } from './norm.js';
+import { globalAvgPool, maxPool2d, maxPool2dGrad } from './pool.js';
+import { numel, reduceMean, reduceSum } from './reduce.js';
 import type { OpSpec } from './spec.js';
 
 export const OPS = {
@@ -36,6 +50,25 @@ export const OPS = {
   bceWithLogits,
   contrastiveLoss,
   tripletLoss,
+  // Training: what autodiff and optimizer updates are written in.
+  div,
+  sqrt,
+  exp,
+  sign,
+  scale,
+  clamp,
+  reluGrad,
+  matmul,
+  slice,
+  reshapeLike,
+  broadcastTo,
+  sumTo,
+  numel,
+  conv2dInputGrad,
+  conv2dFilterGrad,
+  maxPool2dGrad,
+  batchNormTrain,
+  batchNormGrad,
 } as const;
 
 export type OpName = keyof typeof OPS;
