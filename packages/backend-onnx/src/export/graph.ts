@@ -22,6 +22,11 @@ export interface GraphBinding {
   readonly inputs?: ReadonlyMap<string, string>;
   /** ONNX names for the graph's outputs, by public name; by default the public name itself. */
   readonly outputs?: ReadonlyMap<string, string>;
+  /**
+   * Parameters and buffers become graph inputs under their own names instead of initializers
+   * (training: they change every step). `weights` is then not read.
+   */
+  readonly paramsAsInputs?: boolean;
 }
 
 /** Returns the ONNX name of each graph output, by public name. `weights` must hold every param. */
@@ -38,6 +43,11 @@ export function lowerGraph(
     types.set(i.name, i);
   }
   for (const p of graph.params) {
+    if (binding.paramsAsInputs) {
+      names.set(p.name, ctx.reserve(p.name));
+      types.set(p.name, p);
+      continue;
+    }
     const t = weights.get(p.name);
     if (!t) throw new GraphError(`export: no weight for ${p.kind} '${p.name}' of graph '${graph.name}'`);
     names.set(p.name, ctx.weight(p.name, t));

@@ -1,5 +1,5 @@
 /** linear → Gemm (rank-2 x) or MatMul + Add (any other rank); dropout → Identity (eval mode). */
-import type { DropoutAttrs, Tensor } from '@siamese/core';
+import type { DropoutAttrs, MatmulAttrs, Tensor } from '@siamese/core';
 import { attr, type LoweringContext } from './context.js';
 import type { Lowering } from './types.js';
 
@@ -31,4 +31,8 @@ function transposedConstant(ctx: LoweringContext, w: string): string | undefined
 
 export const dropout: Lowering<DropoutAttrs> = ({ ctx, inputs, outputs }) => {
   ctx.op('Identity', [inputs[0]!], [], outputs[0]);
+};
+
+export const matmul: Lowering<MatmulAttrs> = ({ ctx, inputs, outputs, attrs: a }) => {
+  ctx.op('Gemm', [inputs[0]!, inputs[1]!], [attr.int('transA', a.transA ? 1 : 0), attr.int('transB', a.transB ? 1 : 0)], outputs[0]);
 };

@@ -16,6 +16,7 @@ export const CONFORMANCE_FAMILIES = [
   'distance',
   'reduce',
   'loss',
+  'grad',
 ] as const;
 export type ConformanceFamily = (typeof CONFORMANCE_FAMILIES)[number];
 

@@ -4,7 +4,7 @@
  * names only, so one encoder applied twice shares its parameters but not its node names.
  */
 import type { Initializer } from '../nn/init.js';
-import type { OpAttrs, OpName } from '../ops/table.js';
+import { type OpAttrs, type OpName, untypedSpec } from '../ops/table.js';
 import { GraphError } from './errors.js';
 import { inferNode } from './infer.js';
 import { formatType, shapesEqual } from './shape.js';
@@ -81,6 +81,19 @@ export class GraphBuilder {
     attrs: AttrsInput<K> = {},
     name?: string,
   ): Value {
+    return this.opMulti(op, inputs, attrs, name)[0]!;
+  }
+
+  /**
+   * Adds a node and returns all its outputs: the first is named after the node, the others
+   * `node:output` with the op's output names (batchNormTrain's `mean`, `invStd`, ...).
+   */
+  opMulti<K extends OpName>(
+    op: K,
+    inputs: readonly (Value | undefined)[],
+    attrs: AttrsInput<K> = {},
+    name?: string,
+  ): Value[] {
     const nodeName = this.nodeName(name ?? op);
     const node = {
       name: nodeName,
@@ -89,11 +102,54 @@ export class GraphBuilder {
       attrs: attrs as Record<string, unknown>,
     };
     const inferred = inferNode(node, (v) => this.types.get(v));
-    const out = inferred.outputs[0]!;
-    this.claim(nodeName);
-    this.nodes.push({ ...node, attrs: inferred.attrs, outputs: [nodeName] });
-    this.types.set(nodeName, out);
-    return { name: nodeName, ...out };
+    const outNames = untypedSpec(op).outputs.map((o, i) => (i === 0 ? nodeName : `${nodeName}:${o}`));
+    for (const n of outNames) this.claim(n);
+    this.nodes.push({ ...node, attrs: inferred.attrs, outputs: outNames });
+    return outNames.map((n, i) => {
+      const t = inferred.outputs[i]!;
+      this.types.set(n, t);
+      return { name: n, ...t };
+    });
+  }
+
+  /** A builder holding everything `graph` has (to extend it, e.g. with gradients); outputs and meta too. */
+  static from(graph: Graph, name = graph.name): GraphBuilder {
+    const b = new GraphBuilder(name);
+    for (const v of graph.inputs) b.input(v.name, v.dtype, v.shape);
+    for (const p of graph.params) {
+      b.claim(p.name);
+      b.params.push(p);
+      b.paramIndex.set(p.name, p);
+      b.types.set(p.name, p);
+    }
+    for (const n of graph.nodes) {
+      for (const o of n.outputs) {
+        b.claim(o);
+        b.types.set(o, graph.values[o]!);
+      }
+      b.nodes.push(n);
+    }
+    for (const o of graph.outputs) b.outputs.push(o);
+    Object.assign(b.meta, structuredClone(graph.meta));
+    return b;
+  }
+
+  /** The type of a value defined so far. */
+  typeOf(value: string): TensorType {
+    const t = this.types.get(value);
+    if (!t) throw new GraphError(`value '${value}' is not defined in graph '${this.name}'`);
+    return t;
+  }
+
+  /** A value defined so far, by name. */
+  value(name: string): Value {
+    return { name, ...this.typeOf(name) };
+  }
+
+  /** Removes a declared output (a rewrite replacing it). */
+  dropOutput(name: string): void {
+    const i = this.outputs.findIndex((o) => o.name === name);
+    if (i >= 0) this.outputs.splice(i, 1);
   }
 
   output(name: string, value: Value): void {

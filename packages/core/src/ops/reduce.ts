@@ -42,13 +42,18 @@ function reduction(doc: string): OpSpec<ReduceAttrs> {
 export const reduceMean = reduction('Mean over the given axes (all when empty).');
 export const reduceSum = reduction('Sum over the given axes (all when empty).');
 
-export const numel: OpSpec<ReduceAttrs> = {
+export interface NumelAttrs {
+  /** Axes to count; empty means all. */
+  readonly axes: readonly number[];
+}
+
+export const numel: OpSpec<NumelAttrs> = {
   doc: 'y = the number of elements of x along the given axes (all when empty), as a float32 scalar; values are not read.',
   inputs: [{ name: 'x' }],
   outputs: ['y'],
   attrs: (raw) => {
     checkKnown(raw, ['axes']);
-    return { axes: intList(raw, 'axes', []), keepDims: false };
+    return { axes: intList(raw, 'axes', []) };
   },
   shape: ([xt], a) => {
     const x = need(xt, 'x');

@@ -1,0 +1,12 @@
+export { type GradOptions, type GradResult, grad, gradInto } from './grad.js';
+export { clipGradients, type ParamUpdate, type StepScalars, type UpdateResult, updateParam } from './optimizer.js';
+export { AutodiffError, type VjpArgs, type VjpRule } from './rule.js';
+export { NO_RULE_REASON, VJP, type VjpTable } from './rules.js';
+export {
+  type OptimizerSlot,
+  STEP_INPUTS,
+  type TrainingStep,
+  type TrainingStepOptions,
+  trainingStep,
+} from './training-step.js';
+export { type DropoutMask, type TrainingForm, trainingForm } from './training-form.js';

@@ -1,0 +1,55 @@
+/**
+ * Optimizer and clipping settings shared by every backend, with PyTorch's update rules (torch.optim
+ * SGD, Adam, AdamW; clip_grad_value_ then clip_grad_norm_) and state slots named like torch's.
+ */
+export type OptimizerConfig =
+  | {
+      readonly kind: 'sgd';
+      readonly momentum?: number;
+      readonly dampening?: number;
+      readonly nesterov?: boolean;
+      /** L2 penalty added to the gradient. */
+      readonly weightDecay?: number;
+    }
+  | {
+      readonly kind: 'adam' | 'adamw';
+      readonly beta1?: number;
+      readonly beta2?: number;
+      readonly eps?: number;
+      /** Adam: L2 added to the gradient. AdamW: decoupled decay, p *= 1 - lr * wd (default 0.01). */
+      readonly weightDecay?: number;
+    };
+
+export interface ClipConfig {
+  /** Scale all gradients so their global L2 norm is at most this. */
+  readonly maxNorm?: number;
+  /** Clamp every gradient element to [-maxValue, maxValue] (applied before maxNorm). */
+  readonly maxValue?: number;
+}
+
+/** Slot names per parameter (`exp_avg`, `exp_avg_sq`, `momentum_buffer`). */
+export function slotNames(c: OptimizerConfig): readonly string[] {
+  if (c.kind === 'sgd') return (c.momentum ?? 0) > 0 ? ['momentum_buffer'] : [];
+  return ['exp_avg', 'exp_avg_sq'];
+}
+
+/** Throws an Error naming the bad setting. */
+export function checkOptimizer(c: OptimizerConfig): void {
+  const bad = (what: string): never => {
+    throw new Error(`optimizer ${c.kind}: ${what}`);
+  };
+  if (!['sgd', 'adam', 'adamw'].includes(c.kind)) bad(`kind must be sgd, adam or adamw`);
+  if ((c.weightDecay ?? 0) < 0) bad(`weightDecay must be >= 0, got ${c.weightDecay}`);
+  if (c.kind === 'sgd') {
+    const m = c.momentum ?? 0;
+    if (m < 0) bad(`momentum must be >= 0, got ${m}`);
+    if (c.nesterov && (m <= 0 || (c.dampening ?? 0) !== 0)) bad('nesterov needs momentum > 0 and dampening 0');
+  } else {
+    for (const [k, v] of [
+      ['beta1', c.beta1 ?? 0.9],
+      ['beta2', c.beta2 ?? 0.999],
+    ] as const) {
+      if (!(v >= 0 && v < 1)) bad(`${k} must be in [0, 1), got ${v}`);
+    }
+  }
+}
