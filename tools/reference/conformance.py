@@ -1,13 +1,16 @@
 """Op conformance cases for @siamese/core: inputs, attrs and expected outputs from PyTorch.
 
 Writes packages/core/conformance/<family>.json, one file per op family of packages/core/src/ops
-(conv, norm, pool, elementwise, linear, layout, distance, reduce, loss). Every backend runs every
-case and compares with `closeEnough` from packages/core/src/conformance.
+(conv, norm, pool, elementwise, linear, layout, distance, reduce, loss), and grad.json for the ops
+whose only use is gradients (conv2dInputGrad, conv2dFilterGrad, maxPool2dGrad, batchNormTrain,
+batchNormGrad; their references come from torch autograd). Every backend runs every case and
+compares with `closeEnough` from packages/core/src/conformance.
 
 Each case: `op`, `name`, `mode` ("eval", or "train" for batchNorm/dropout training behaviour),
 `attrs` (every attribute of the IR op, written out in full as its `attrs()` returns them),
 `inputs` (one tensor per node input, in the op's input order, `null` for an omitted optional
-input; concat's variadic input is one entry per tensor, as a node lists them), `outputs`,
+input; concat's variadic input is one entry per tensor, as a node lists them; a `like` input is
+zeros of the shape it gives), `outputs` (every output of the op, in its order),
 `buffers` (batchNorm train only: running statistics after the update) and `tolerance`
 ({atol, rtol}: |actual - expected| <= atol + rtol * |expected|).
 A tensor is {"shape": [...], "data": [...]}: row-major float32 values written in the shortest
@@ -40,7 +43,7 @@ class T:
 
 
 def randn(*shape, scale=1.0):
-    return torch.randn(*shape) * scale
+    return torch.randn(shape) * scale
 
 
 def d(t):
@@ -221,6 +224,77 @@ def elementwise():
     for op, fn in (("add", torch.add), ("sub", torch.sub), ("mul", torch.mul)):
         for name, sa, sb in shapes:
             cases.append(binary_case(op, fn, name, sa, sb))
+    return cases + training_elementwise(edge, large)
+
+
+def away_from_zero(*shape):
+    """Divisors: magnitudes in [0.5, 1.5), either sign."""
+    return (torch.rand(shape) + 0.5) * torch.where(torch.rand(shape) < 0.5, -1.0, 1.0)
+
+
+def relu_grad_ref(a, b):
+    return torch.where(b > 0, a, torch.zeros((), dtype=a.dtype))
+
+
+def with_zeros(t, every=3):
+    """t with every `every`-th element exactly 0 (relu's kink: b > 0 is strict)."""
+    t = t.clone()
+    t.view(-1)[::every] = 0.0
+    return t
+
+
+def training_elementwise(edge, large):
+    cases = []
+    for name, sa, sb in [
+        ("same_shape", (2, 3, 4, 4), (2, 3, 4, 4)),
+        ("broadcast_b_channels", (2, 3, 4, 4), (3, 1, 1)),
+        ("broadcast_a_lower_rank", (4,), (2, 3, 4)),
+        ("broadcast_both", (3, 1), (1, 4)),
+        ("broadcast_scalar_b", (2, 3), ()),
+    ]:
+        a, b = randn(*sa), away_from_zero(*sb)
+        cases.append(case("div", name, {}, [a, b], [d(a) / d(b)]))
+    a, b = edge, away_from_zero(len(edge))
+    cases.append(case("div", "signed_zeros_and_tiny", {}, [a, b], [d(a) / d(b)]))
+
+    positive = torch.tensor([0.0, 1e-7, 1e-3, 0.25, 1.0, 2.0, 3.5, 100.0, 1e4, 3e38])
+    cases.append(unary_case("sqrt", torch.sqrt, "nchw", torch.rand(2, 3, 4, 4) * 4))
+    cases.append(unary_case("sqrt", torch.sqrt, "edges", positive))
+    cases.append(unary_case("exp", torch.exp, "nchw", randn(2, 3, 4, 4)))
+    cases.append(unary_case("exp", torch.exp, "large_magnitude", torch.tensor([-100.0, -30.0, -10.0, -1e-3, 0.0, 1e-3, 1.0, 10.0, 30.0, 80.0])))
+    cases.append(unary_case("sign", torch.sign, "nchw", randn(2, 3, 4, 4)))
+    cases.append(unary_case("sign", torch.sign, "edges", edge))
+    cases.append(unary_case("sign", torch.sign, "large_magnitude", large))
+
+    for name, x, alpha, beta in [
+        ("nchw_affine", randn(2, 3, 4, 4), 2.5, -1.0),
+        ("negate", edge, -1.0, 0.0),
+        ("add_constant_rank2", randn(3, 5), 1.0, 1e-5),
+        ("zero_alpha", randn(4), 0.0, 3.0),
+        ("identity", randn(2, 3), 1.0, 0.0),
+    ]:
+        cases.append(case("scale", name, {"alpha": alpha, "beta": beta}, [x], [alpha * d(x) + beta]))
+
+    bounds = torch.tensor([-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0])
+    for name, x, lo, hi in [
+        ("min_only", randn(2, 3, 4, 4), 0.0, None),
+        ("max_only", randn(3, 5), None, 1.5),
+        ("both", randn(2, 3, 4, 4, scale=2.0), -1.0, 1.0),
+        ("both_at_bounds", bounds, -1.0, 1.5),
+        ("min_equals_max", randn(6), 0.5, 0.5),
+        ("min_only_negative", large, -30.0, None),
+    ]:
+        cases.append(case("clamp", name, {"min": lo, "max": hi}, [x], [torch.clamp(d(x), min=lo, max=hi)]))
+
+    for name, sa, sb in [
+        ("same_shape", (2, 3, 4, 4), (2, 3, 4, 4)),
+        ("broadcast_b_channels", (2, 3, 4, 4), (3, 1, 1)),
+        ("broadcast_a_lower_rank", (4,), (2, 3, 4)),
+        ("broadcast_b_lower_rank", (2, 3, 4), (4,)),
+        ("broadcast_both", (3, 1), (1, 4)),
+    ]:
+        a, b = randn(*sa), with_zeros(randn(*sb))
+        cases.append(case("reluGrad", name, {}, [a, b], [relu_grad_ref(d(a), d(b))]))
     return cases
 
 
@@ -253,7 +327,24 @@ def linear():
         dropout_case("eval_p0.5", (2, 3, 4, 4), 0.5, "eval"),
         dropout_case("eval_p0.3_rank2", (4, 6), 0.3, "eval"),
         dropout_case("train_p0", (3, 5), 0.0, "train"),
+    ] + [
+        matmul_case("plain", 3, 5, 4, False, False),
+        matmul_case("trans_a", 3, 5, 4, True, False),
+        matmul_case("trans_b", 3, 5, 4, False, True),
+        matmul_case("trans_both", 3, 5, 4, True, True),
+        # Linear's weight gradient dy^T @ x and input gradient dy @ weight.
+        matmul_case("trans_a_weight_grad", 5, 8, 6, True, False),
+        matmul_case("outer_product", 4, 1, 3, False, False),
+        matmul_case("inner_product", 1, 7, 1, False, True),
     ]
+
+
+def matmul_case(name, m, k, n, trans_a, trans_b):
+    """y [m, n] = op(a) @ op(b), with a and b stored transposed where the flag says so."""
+    a = randn(*((k, m) if trans_a else (m, k)))
+    b = randn(*((n, k) if trans_b else (k, n)))
+    y = (d(a).t() if trans_a else d(a)) @ (d(b).t() if trans_b else d(b))
+    return case("matmul", name, {"transA": trans_a, "transB": trans_b}, [a, b], [y])
 
 
 # ---------------------------------------------------------------------------------------- layout
@@ -281,6 +372,78 @@ def layout():
         concat_case("axis0", [(1, 3), (2, 3)], 0),
         concat_case("axis_negative_nchw", [(1, 2, 2, 2), (1, 2, 2, 3)], -1),
         concat_case("axis1_nchw", [(1, 2, 2, 2), (1, 3, 2, 2)], 1),
+    ] + training_layout()
+
+
+def like(*shape):
+    """A `like` input: only its shape is read."""
+    return torch.zeros(shape)
+
+
+def slice_case(name, x_shape, axis, start, end):
+    x = randn(*x_shape)
+    y = d(x).narrow(axis, start, end - start)
+    return case("slice", name, {"axis": axis, "start": start, "end": end}, [x], [y])
+
+
+def reshape_like_case(name, x_shape, like_shape):
+    x = randn(*x_shape)
+    return case("reshapeLike", name, {}, [x, like(*like_shape)], [d(x).reshape(like_shape)])
+
+
+def broadcast_to_case(name, x_shape, insert_axes, like_shape):
+    x = randn(*x_shape)
+    r = len(like_shape)
+    inserted = {a % r for a in insert_axes}
+    dims = iter(x_shape)
+    expanded = [1 if i in inserted else next(dims) for i in range(r)]
+    y = d(x).reshape(expanded).expand(*like_shape)
+    return case("broadcastTo", name, {"insertAxes": insert_axes}, [x, like(*like_shape)], [y])
+
+
+def sum_to_case(name, x_shape, like_shape):
+    x = randn(*x_shape)
+    y = d(x)
+    lead = len(x_shape) - len(like_shape)
+    if lead:
+        y = y.sum(dim=list(range(lead)))
+    stretched = [i for i, n in enumerate(like_shape) if n == 1 and x_shape[lead + i] != 1]
+    if stretched:
+        y = y.sum(dim=stretched, keepdim=True)
+    return case("sumTo", name, {}, [x, like(*like_shape)], [y.reshape(like_shape)])
+
+
+def training_layout():
+    return [
+        slice_case("axis0_rank2", (5, 3), 0, 1, 4),
+        slice_case("axis0_nchw", (4, 2, 3, 3), 0, 2, 4),
+        slice_case("axis1_rank2", (2, 7), 1, 2, 5),
+        # The backward of concat on channels.
+        slice_case("axis1_nchw", (2, 5, 3, 3), 1, 1, 4),
+        slice_case("axis1_nchw_whole", (1, 3, 2, 2), 1, 0, 3),
+        slice_case("axis2_nchw", (1, 2, 5, 3), 2, 3, 5),
+        slice_case("axis_negative_nchw", (1, 2, 2, 3), -1, 0, 2),
+        reshape_like_case("unflatten_nchw", (2, 12), (2, 3, 2, 2)),
+        reshape_like_case("flatten_nchw", (2, 3, 2, 2), (2, 12)),
+        reshape_like_case("pooled_to_rank2", (2, 5, 1, 1), (2, 5)),
+        reshape_like_case("rank2_to_pooled", (2, 5), (2, 5, 1, 1)),
+        reshape_like_case("rank1_to_rank2", (6,), (2, 3)),
+        # The backward of a reduction over batch and space (batchNorm parameters, reduceMean).
+        broadcast_to_case("channels_to_nchw", (3,), [0, 2, 3], (2, 3, 4, 4)),
+        broadcast_to_case("spatial_dropdims_to_nchw", (2, 3), [2, 3], (2, 3, 4, 5)),
+        broadcast_to_case("keepdims_to_nchw", (2, 3, 1, 1), [], (2, 3, 4, 5)),
+        broadcast_to_case("scalar_to_rank2", (), [0, 1], (2, 3)),
+        broadcast_to_case("column_stretch", (3, 1), [], (3, 4)),
+        broadcast_to_case("negative_axis", (3, 4), [-1], (3, 4, 5)),
+        broadcast_to_case("same_shape", (2, 3), [], (2, 3)),
+        sum_to_case("nchw_to_channel_bias", (2, 3, 4, 4), (3, 1, 1)),
+        sum_to_case("nchw_to_keepdims_channels", (2, 3, 4, 4), (1, 3, 1, 1)),
+        sum_to_case("leading_axes", (2, 3, 4), (4,)),
+        sum_to_case("rank2_to_column", (3, 4), (3, 1)),
+        sum_to_case("rank2_to_row", (3, 4), (1, 4)),
+        sum_to_case("to_scalar", (2, 3), ()),
+        sum_to_case("to_one_element", (2, 3), (1,)),
+        sum_to_case("same_shape", (5, 6), (5, 6)),
     ]
 
 
@@ -354,7 +517,21 @@ def reduce():
             reduce_case(op, "all_dropdims_scalar", (3, 4), [], False),
             reduce_case(op, "all_keepdims", (2, 3, 2), [], True),
         ]
-    return cases
+    return cases + [
+        numel_case("all", (2, 3, 4, 5), []),
+        numel_case("batch_and_spatial", (2, 3, 4, 5), [0, 2, 3]),
+        numel_case("negative_axis_rank2", (3, 7), [-1]),
+        numel_case("axis0_rank2", (6, 2), [0]),
+        numel_case("all_rank1", (9,), []),
+    ]
+
+
+def numel_case(name, x_shape, axes):
+    x = randn(*x_shape)
+    n = 1
+    for a in axes or range(len(x_shape)):
+        n *= x_shape[a]
+    return case("numel", name, {"axes": axes}, [x], [torch.tensor(float(n))])
 
 
 # ------------------------------------------------------------------------------------------ loss
@@ -399,6 +576,152 @@ def loss():
     ]
 
 
+# ------------------------------------------------------------------------------------------ grad
+
+
+def conv_grad_cases(name, x_shape, w_shape, **kw):
+    """conv2dInputGrad and conv2dFilterGrad of one convolution, from the same x, weight and dy."""
+    x = randn(*x_shape)
+    w = randn(*w_shape, scale=0.5)
+    a = conv_attrs(**kw)
+    xd, wd = d(x).requires_grad_(), d(w).requires_grad_()
+    y = F.conv2d(xd, wd, None, a["stride"], a["padding"], a["dilation"], a["groups"])
+    dy = randn(*y.shape)
+    dx, dw = torch.autograd.grad(y, (xd, wd), d(dy))
+    return [
+        case("conv2dInputGrad", name, {**a, "size": list(x_shape[2:])}, [dy, w], [dx]),
+        case("conv2dFilterGrad", name, {**a, "size": list(w_shape[2:])}, [x, dy], [dw]),
+    ]
+
+
+def maxpool_grad_case(name, x, **kw):
+    a = pool_attrs(**kw)
+    xd = d(x).requires_grad_()
+    y = F.max_pool2d(xd, a["kernel"], a["stride"], a["padding"], a["dilation"], ceil_mode=a["ceilMode"])
+    dy = randn(*y.shape)
+    (dx,) = torch.autograd.grad(y, xd, d(dy))
+    return case("maxPool2dGrad", name, a, [x, dy], [dx])
+
+
+def ties(*shape, low=-2, high=3):
+    """Small integers: windows with several equal maxima (PyTorch routes dy to the first, row-major)."""
+    return torch.randint(low, high, shape).to(torch.float32)
+
+
+def bn_inputs(x_shape, shift):
+    c = x_shape[1]
+    x = randn(*x_shape, scale=2.0) + shift
+    return x, randn(c), randn(c), randn(c, scale=0.5), torch.rand(c) + 0.5
+
+
+def bn_axes(x):
+    return [0] + list(range(2, x.dim()))
+
+
+def bn_train_case(name, x_shape, eps=1e-5, momentum=0.1, shift=0.0):
+    x, w, b, rm, rv = bn_inputs(x_shape, shift)
+    xd = d(x)
+    rm64, rv64 = d(rm), d(rv)  # updated in place by F.batch_norm
+    y = F.batch_norm(xd, rm64, rv64, d(w), d(b), training=True, momentum=momentum, eps=eps)
+    mean = xd.mean(bn_axes(xd))
+    inv_std = 1.0 / torch.sqrt(xd.var(bn_axes(xd), unbiased=False) + eps)
+    a = {"eps": eps, "momentum": momentum}
+    # mode "eval": the op is train-mode batchNorm whatever the run's mode; it has no buffers of its own.
+    return case("batchNormTrain", name, a, [x, w, b, rm, rv], [y, mean, inv_std, rm64, rv64])
+
+
+def bn_grad_case(name, x_shape, eps=1e-5, shift=0.0):
+    x, w, b, _, _ = bn_inputs(x_shape, shift)
+    xd, wd, bd = d(x).requires_grad_(), d(w).requires_grad_(), d(b).requires_grad_()
+    y = F.batch_norm(xd, None, None, wd, bd, training=True, eps=eps)
+    dy = randn(*x_shape)
+    dx, dw, db = torch.autograd.grad(y, (xd, wd, bd), d(dy))
+    # The saved statistics as a forward hands them over: float32.
+    axes = bn_axes(xd)
+    mean = T(xd.mean(axes)).value
+    inv_std = T(1.0 / torch.sqrt(xd.var(axes, unbiased=False) + eps)).value
+    # The op's documented formula on those float32 inputs agrees with autograd.
+    shape = [1, -1] + [1] * (x.dim() - 2)
+    xhat = (xd.detach() - d(mean).reshape(shape)) * d(inv_std).reshape(shape)
+    dyd = d(dy)
+    doc_dx = (d(w) * d(inv_std)).reshape(shape) * (
+        dyd - dyd.mean(axes, keepdim=True) - xhat * (dyd * xhat).mean(axes, keepdim=True)
+    )
+    assert torch.allclose(doc_dx, dx, rtol=1e-5, atol=1e-6), name
+    assert torch.allclose((dyd * xhat).sum(axes), dw, rtol=1e-5, atol=1e-6), name
+    return case("batchNormGrad", name, {}, [dy, x, w, mean, inv_std], [dx, dw, db])
+
+
+def grad():
+    cases = []
+    for args, kw in [
+        # ResNet stem, batch 2; and non-square odd sizes where the last row and column are dropped.
+        (("stride2_pad3_k7_batch2", (2, 3, 16, 16), (4, 3, 7, 7)), dict(stride=2, padding=3)),
+        (("stride2_pad3_k7_nonsquare_odd", (1, 3, 11, 14), (2, 3, 7, 7)), dict(stride=2, padding=3)),
+        (("k3_stride1_pad1_batch2", (2, 4, 6, 6), (5, 4, 3, 3)), dict(padding=1)),
+        (("k3_stride2_pad1_even", (1, 3, 8, 8), (4, 3, 3, 3)), dict(stride=2, padding=1)),
+        (("k3_stride2_pad1_odd_batch2", (2, 4, 7, 7), (4, 4, 3, 3)), dict(stride=2, padding=1)),
+        (("k3_stride2_pad1_nonsquare", (1, 3, 7, 10), (4, 3, 3, 3)), dict(stride=2, padding=1)),
+        (("k3_no_padding_nonsquare", (1, 2, 5, 6), (3, 2, 3, 3)), {}),
+        # Downsample 1x1 stride 2: the same dy fits an odd and an even input (size tells them apart);
+        # with an even input the last row and column get no gradient.
+        (("k1_stride2_odd_nonsquare", (1, 4, 7, 9), (6, 4, 1, 1)), dict(stride=2)),
+        (("k1_stride2_even_drops_last_batch2", (2, 4, 8, 6), (6, 4, 1, 1)), dict(stride=2)),
+        (("k1_stride1_batch2", (2, 6, 4, 4), (5, 6, 1, 1)), {}),
+        # Dilation (replace_stride_with_dilation), also with stride and on a non-square input.
+        (("k3_dilation2_pad2", (1, 3, 9, 9), (4, 3, 3, 3)), dict(padding=2, dilation=2)),
+        (("k3_dilation4_pad4", (1, 2, 12, 12), (3, 2, 3, 3)), dict(padding=4, dilation=4)),
+        (("k3_dilation2_stride2_nonsquare", (1, 2, 9, 11), (3, 2, 3, 3)), dict(stride=2, padding=2, dilation=2)),
+        # Groups (ResNeXt) and depthwise.
+        (("k3_groups2_pad1", (1, 4, 6, 6), (6, 2, 3, 3)), dict(padding=1, groups=2)),
+        (("k3_groups4_stride2_pad1", (1, 8, 7, 7), (8, 2, 3, 3)), dict(stride=2, padding=1, groups=4)),
+        (("k3_groups2_dilation2_pad2", (1, 4, 8, 8), (4, 2, 3, 3)), dict(padding=2, dilation=2, groups=2)),
+        (("k3_depthwise_pad1_batch2", (2, 4, 5, 5), (4, 1, 3, 3)), dict(padding=1, groups=4)),
+        (("k3_depthwise_multiplier2_stride2", (1, 3, 7, 6), (6, 1, 3, 3)), dict(stride=2, padding=1, groups=3)),
+        # Pair attributes that differ per axis, non-square kernel.
+        (("k3x5_stride1x2_pad0x2", (1, 3, 10, 20), (4, 3, 3, 5)), dict(stride=[1, 2], padding=[0, 2])),
+    ]:
+        cases += conv_grad_cases(*args, **kw)
+
+    cases += [
+        # ResNet stem pool: 3x3 windows overlap by one row and column, so contributions add up.
+        maxpool_grad_case("k3_stride2_pad1_even", randn(1, 2, 8, 8), kernel=3, stride=2, padding=1),
+        maxpool_grad_case("k3_stride2_pad1_odd_ties_batch2", ties(2, 2, 9, 9), kernel=3, stride=2, padding=1),
+        maxpool_grad_case("k3_stride2_pad1_nonsquare", randn(1, 3, 7, 10), kernel=3, stride=2, padding=1),
+        # Every window ties everywhere: dy goes to each window's first element inside the input.
+        maxpool_grad_case("k3_stride2_pad1_constant", torch.full((1, 1, 5, 6), -1.0), kernel=3, stride=2, padding=1),
+        # All negative: padding must never win (as -inf), not act as 0.
+        maxpool_grad_case("k3_stride2_pad1_all_negative", randn(1, 2, 6, 5) - 5.0, kernel=3, stride=2, padding=1),
+        maxpool_grad_case("k3_stride2_pad1_all_negative_ties", ties(1, 2, 6, 5, low=-4, high=-1), kernel=3, stride=2, padding=1),
+        maxpool_grad_case("k3_stride1_pad1_overlap_ties", ties(1, 2, 5, 6), kernel=3, stride=1, padding=1),
+        maxpool_grad_case("k3_stride2_pad1_ceil", randn(1, 2, 8, 8), kernel=3, stride=2, padding=1, ceil=True),
+        maxpool_grad_case("k3_stride2_pad1_ceil_ties", ties(1, 2, 8, 8), kernel=3, stride=2, padding=1, ceil=True),
+        maxpool_grad_case("k2_stride2_ceil_odd_ties", ties(1, 2, 5, 5), kernel=2, stride=2, ceil=True),
+        # Ceil mode where the last window would start in the right padding and is dropped.
+        maxpool_grad_case("k3_stride3_pad1_ceil_drops_last", randn(1, 1, 5, 5) - 5.0, kernel=3, stride=3, padding=1, ceil=True),
+        # Floor mode leaves the last column out.
+        maxpool_grad_case("k2_default_stride_drops_last", ties(1, 2, 6, 7), kernel=2),
+        maxpool_grad_case("k3_stride1_pad1_dilation2", randn(1, 2, 7, 7), kernel=3, stride=1, padding=1, dilation=2),
+        maxpool_grad_case("k3_stride1_pad1_dilation2_ties", ties(1, 1, 7, 7), kernel=3, stride=1, padding=1, dilation=2),
+        maxpool_grad_case("k2x3_stride1x2_ties", ties(1, 1, 6, 9), kernel=[2, 3], stride=[1, 2]),
+    ]
+
+    cases += [
+        bn_train_case("rank4", (4, 3, 5, 6), shift=1.5),
+        bn_train_case("rank4_eps1e-3", (3, 2, 4, 4), eps=1e-3),
+        bn_train_case("rank4_momentum0.3", (2, 3, 3, 5), momentum=0.3),
+        bn_train_case("rank4_batch1", (1, 2, 3, 3)),
+        bn_train_case("rank2", (6, 4)),
+        bn_train_case("rank3", (4, 3, 5)),
+        bn_grad_case("rank4", (4, 3, 5, 6), shift=1.5),
+        bn_grad_case("rank4_eps1e-3", (3, 2, 4, 4), eps=1e-3),
+        bn_grad_case("rank4_batch1", (1, 2, 3, 3)),
+        bn_grad_case("rank2", (6, 4)),
+        bn_grad_case("rank3", (4, 3, 5)),
+    ]
+    return cases
+
+
 FAMILIES = {
     "conv": conv,
     "norm": norm,
@@ -409,6 +732,7 @@ FAMILIES = {
     "distance": distance,
     "reduce": reduce,
     "loss": loss,
+    "grad": grad,
 }
 
 # ---------------------------------------------------------------------------------------- output

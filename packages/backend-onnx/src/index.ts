@@ -52,3 +52,5 @@ export {
   type OnnxSession,
   type SessionOptions,
 } from './session.js';
+export { createOnnxBackend, type OnnxBackendOptions, OnnxTrainingBackend } from './train/backend.js';
+export { type TrainingModel, trainingModel } from './train/step-model.js';

@@ -42,7 +42,9 @@ export function caseGraph(c: ConformanceCase): CaseGraph {
     feeds[name] = fromConformance(t);
     return b.input(name, 'float32', [...t.shape]);
   });
-  const y = b.op(c.op as OpName, values, c.attrs as never, 'y');
-  b.output('y', y);
+  // Output 0 is `y`; further outputs (batchNormTrain's statistics, batchNormGrad's) are `y1`, `y2`, ...
+  b.opMulti(c.op as OpName, values, c.attrs as never, 'y').forEach((v, i) => {
+    b.output(i === 0 ? 'y' : `y${i}`, v);
+  });
   return { graph: b.build(), feeds, params, names };
 }

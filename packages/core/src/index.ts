@@ -3,6 +3,7 @@
  */
 
 export * from './artifact/index.js';
+export * from './autodiff/index.js';
 export { type AttrsInput, GraphBuilder, type ParamOptions } from './ir/builder.js';
 export { GraphError, ShapeError } from './ir/errors.js';
 export { type Cut, extract } from './ir/extract.js';
@@ -55,4 +56,3 @@ export { isOpName, OPS, type OpAttrs, type OpName, opSpec } from './ops/table.js
 export { allocate, type DataTypes, numel, type Tensor, type TensorData, tensor } from './tensor/tensor.js';
 export * from './train/index.js';
 export * from './weights/index.js';
-export * from './autodiff/index.js';

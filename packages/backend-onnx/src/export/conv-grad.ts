@@ -11,10 +11,17 @@ import type { Lowering } from './types.js';
 
 const pads = (p: readonly [number, number]): number[] => [p[0], p[1], p[0], p[1]];
 
-export const conv2dInputGrad: Lowering<Conv2dGradAttrs> = ({ ctx, inputs, inputTypes, outputs, attrs: a }) => {
+export const conv2dInputGrad: Lowering<Conv2dGradAttrs> = ({
+  ctx,
+  inputs,
+  inputTypes,
+  outputs,
+  attrs: a,
+}) => {
   const [, , ho, wo] = inputTypes[0]!.shape as number[];
   const [, , kh, kw] = inputTypes[1]!.shape as number[];
-  const reach = (out: number, k: number, i: 0 | 1): number => a.stride[i] * (out - 1) + a.dilation[i] * (k - 1) + 1 - 2 * a.padding[i];
+  const reach = (out: number, k: number, i: 0 | 1): number =>
+    a.stride[i] * (out - 1) + a.dilation[i] * (k - 1) + 1 - 2 * a.padding[i];
   const extra = [a.size[0] - reach(ho!, kh!, 0), a.size[1] - reach(wo!, kw!, 1)];
   ctx.op(
     'ConvTranspose',
@@ -31,7 +38,13 @@ export const conv2dInputGrad: Lowering<Conv2dGradAttrs> = ({ ctx, inputs, inputT
   );
 };
 
-export const conv2dFilterGrad: Lowering<Conv2dGradAttrs> = ({ ctx, inputs, inputTypes, outputs, attrs: a }) => {
+export const conv2dFilterGrad: Lowering<Conv2dGradAttrs> = ({
+  ctx,
+  inputs,
+  inputTypes,
+  outputs,
+  attrs: a,
+}) => {
   const [, c, h, w] = inputTypes[0]!.shape as number[];
   const [, o, ho, wo] = inputTypes[1]!.shape as number[];
   const [kh, kw] = a.size;
@@ -40,15 +53,21 @@ export const conv2dFilterGrad: Lowering<Conv2dGradAttrs> = ({ ctx, inputs, input
   const parts: string[] = [];
   for (let k = 0; k < g; k++) {
     const cut = (v: string, size: number): string =>
-      g === 1 ? v : ctx.op('Slice', [v, ctx.int64s([k * size]), ctx.int64s([(k + 1) * size]), ctx.int64s([1])]);
+      g === 1
+        ? v
+        : ctx.op('Slice', [v, ctx.int64s([k * size]), ctx.int64s([(k + 1) * size]), ctx.int64s([1])]);
     const xs = ctx.op('Transpose', [cut(inputs[0]!, c! / g)], [perm]);
     const dys = ctx.op('Transpose', [cut(inputs[1]!, o! / g)], [perm]);
-    let corr = ctx.op('Conv', [xs, dys], [
-      attr.ints('kernel_shape', [ho!, wo!]),
-      attr.ints('strides', a.dilation),
-      attr.ints('pads', pads(a.padding)),
-      attr.ints('dilations', a.stride),
-    ]);
+    let corr = ctx.op(
+      'Conv',
+      [xs, dys],
+      [
+        attr.ints('kernel_shape', [ho!, wo!]),
+        attr.ints('strides', a.dilation),
+        attr.ints('pads', pads(a.padding)),
+        attr.ints('dilations', a.stride),
+      ],
+    );
     const fullH = Math.floor((h! + 2 * a.padding[0] - a.stride[0] * (ho! - 1) - 1) / a.dilation[0]) + 1;
     const fullW = Math.floor((w! + 2 * a.padding[1] - a.stride[1] * (wo! - 1) - 1) / a.dilation[1]) + 1;
     if (fullH !== kh || fullW !== kw) {

@@ -29,7 +29,8 @@ export const scale: Lowering<ScaleAttrs> = ({ ctx, inputs, outputs, attrs: a }) 
     ctx.op('Identity', [x], [], outputs[0]);
     return;
   }
-  const scaled = a.alpha === 1 ? x : ctx.op('Mul', [x, ctx.scalar(a.alpha)], [], a.beta === 0 ? outputs[0] : undefined);
+  const scaled =
+    a.alpha === 1 ? x : ctx.op('Mul', [x, ctx.scalar(a.alpha)], [], a.beta === 0 ? outputs[0] : undefined);
   if (a.beta !== 0) ctx.op('Add', [scaled, ctx.scalar(a.beta)], [], outputs[0]);
 };
 

@@ -2,7 +2,14 @@
  * flatten → Flatten (axis 1, the [N, D] case ONNX's 2-D Flatten matches) or Reshape; concat → Concat;
  * slice → Slice; reshapeLike → Reshape; broadcastTo → Unsqueeze + Expand; sumTo → ReduceSum + Reshape.
  */
-import type { BroadcastToAttrs, ConcatAttrs, FlattenAttrs, NoAttrs, SliceAttrs, TensorType } from '@siamese/core';
+import type {
+  BroadcastToAttrs,
+  ConcatAttrs,
+  FlattenAttrs,
+  NoAttrs,
+  SliceAttrs,
+  TensorType,
+} from '@siamese/core';
 import { attr, type LoweringContext } from './context.js';
 import { reduceSumOf } from './reduce.js';
 import type { Lowering } from './types.js';
@@ -24,12 +31,19 @@ export const concat: Lowering<ConcatAttrs> = ({ ctx, inputs, outputs, attrs: a }
 };
 
 export const slice: Lowering<SliceAttrs> = ({ ctx, inputs, outputs, attrs: a }) => {
-  ctx.op('Slice', [inputs[0]!, ctx.int64s([a.start]), ctx.int64s([a.end]), ctx.int64s([a.axis])], [], outputs[0]);
+  ctx.op(
+    'Slice',
+    [inputs[0]!, ctx.int64s([a.start]), ctx.int64s([a.end]), ctx.int64s([a.axis])],
+    [],
+    outputs[0],
+  );
 };
 
 /** A static target shape becomes a constant; one with the batch symbol is read from `like` at run time. */
 function shapeOf(ctx: LoweringContext, like: string, t: TensorType): string {
-  return t.shape.every((d) => typeof d === 'number') ? ctx.int64s(t.shape as number[]) : ctx.op('Shape', [like]);
+  return t.shape.every((d) => typeof d === 'number')
+    ? ctx.int64s(t.shape as number[])
+    : ctx.op('Shape', [like]);
 }
 
 export const reshapeLike: Lowering<NoAttrs> = ({ ctx, inputs, inputTypes, outputs }) => {
@@ -37,7 +51,8 @@ export const reshapeLike: Lowering<NoAttrs> = ({ ctx, inputs, inputTypes, output
 };
 
 export const broadcastTo: Lowering<BroadcastToAttrs> = ({ ctx, inputs, inputTypes, outputs, attrs: a }) => {
-  const x = a.insertAxes.length > 0 ? ctx.op('Unsqueeze', [inputs[0]!, ctx.int64s(a.insertAxes)]) : inputs[0]!;
+  const x =
+    a.insertAxes.length > 0 ? ctx.op('Unsqueeze', [inputs[0]!, ctx.int64s(a.insertAxes)]) : inputs[0]!;
   ctx.op('Expand', [x, shapeOf(ctx, inputs[1]!, inputTypes[1]!)], [], outputs[0]);
 };
 

@@ -34,5 +34,10 @@ export const dropout: Lowering<DropoutAttrs> = ({ ctx, inputs, outputs }) => {
 };
 
 export const matmul: Lowering<MatmulAttrs> = ({ ctx, inputs, outputs, attrs: a }) => {
-  ctx.op('Gemm', [inputs[0]!, inputs[1]!], [attr.int('transA', a.transA ? 1 : 0), attr.int('transB', a.transB ? 1 : 0)], outputs[0]);
+  ctx.op(
+    'Gemm',
+    [inputs[0]!, inputs[1]!],
+    [attr.int('transA', a.transA ? 1 : 0), attr.int('transB', a.transB ? 1 : 0)],
+    outputs[0],
+  );
 };

@@ -7,7 +7,21 @@ import type { OpAttrs, OpName } from '@siamese/core';
 import { conv2d } from './conv.js';
 import { conv2dFilterGrad, conv2dInputGrad } from './conv-grad.js';
 import { cosineSimilarity, euclideanDistance, l2Normalize } from './distance.js';
-import { abs, add, clamp, div, exp, mul, relu, reluGrad, scale, sigmoid, sign, sqrt, sub } from './elementwise.js';
+import {
+  abs,
+  add,
+  clamp,
+  div,
+  exp,
+  mul,
+  relu,
+  reluGrad,
+  scale,
+  sigmoid,
+  sign,
+  sqrt,
+  sub,
+} from './elementwise.js';
 import { broadcastTo, concat, flatten, reshapeLike, slice, sumTo } from './layout.js';
 import { dropout, linear, matmul } from './linear.js';
 import { bceWithLogits, contrastiveLoss, tripletLoss } from './loss.js';

@@ -24,9 +24,14 @@ function perChannel(ctx: LoweringContext, v: string, rank: number): string {
 function countPerChannel(ctx: LoweringContext, x: string, t: TensorType): string {
   const axes = statAxes(t);
   const dims = axes.map((i) => t.shape[i]!);
-  if (dims.every((d) => typeof d === 'number')) return ctx.scalar(dims.reduce<number>((p, d) => p * (d as number), 1));
+  if (dims.every((d) => typeof d === 'number'))
+    return ctx.scalar(dims.reduce<number>((p, d) => p * (d as number), 1));
   const picked = ctx.op('Gather', [ctx.op('Shape', [x]), ctx.int64s(axes)], [attr.int('axis', 0)]);
-  return ctx.op('Cast', [ctx.op('ReduceProd', [picked], [attr.int('keepdims', 0)])], [attr.int('to', TensorProto_DataType.FLOAT)]);
+  return ctx.op(
+    'Cast',
+    [ctx.op('ReduceProd', [picked], [attr.int('keepdims', 0)])],
+    [attr.int('to', TensorProto_DataType.FLOAT)],
+  );
 }
 
 export const batchNormTrain: Lowering<BatchNormAttrs> = ({ ctx, inputs, inputTypes, outputs, attrs: a }) => {
@@ -45,7 +50,12 @@ export const batchNormTrain: Lowering<BatchNormAttrs> = ({ ctx, inputs, inputTyp
   const n = countPerChannel(ctx, x, t);
   const unbiased = ctx.op('Mul', [variance, ctx.op('Div', [n, ctx.op('Sub', [n, ctx.scalar(1)])])]);
   const blend = (running: string, batch: string, out: string): void => {
-    ctx.op('Add', [ctx.op('Mul', [running, ctx.scalar(1 - a.momentum)]), ctx.op('Mul', [batch, ctx.scalar(a.momentum)])], [], out);
+    ctx.op(
+      'Add',
+      [ctx.op('Mul', [running, ctx.scalar(1 - a.momentum)]), ctx.op('Mul', [batch, ctx.scalar(a.momentum)])],
+      [],
+      out,
+    );
   };
   blend(rm, mean, outputs[3]!);
   blend(rv, unbiased, outputs[4]!);
@@ -63,7 +73,10 @@ export const batchNormGrad: Lowering<Record<string, never>> = ({ ctx, inputs, in
   const n = countPerChannel(ctx, x, t);
   const gain = ctx.op('Mul', [w, invStd]);
   // dx = gain * dy + (gain * invStd^2 * dot / n) * (-xc) - gain * db / n
-  const slope = ctx.op('Div', [ctx.op('Mul', [ctx.op('Mul', [gain, ctx.op('Mul', [invStd, invStd])]), dot]), n]);
+  const slope = ctx.op('Div', [
+    ctx.op('Mul', [ctx.op('Mul', [gain, ctx.op('Mul', [invStd, invStd])]), dot]),
+    n,
+  ]);
   const offset = ctx.op('Div', [ctx.op('Mul', [gain, db]), n]);
   const scaled = ctx.op('Mul', [dy, perChannel(ctx, gain, r)]);
   const radial = ctx.op('Mul', [centered, perChannel(ctx, slope, r)]);

@@ -10,13 +10,18 @@ export const maxPool2dGrad: Lowering<MaxPool2dAttrs> = ({ ctx, inputs, outputs, 
   const [x, dy] = [inputs[0]!, inputs[1]!];
   const values = ctx.fresh(`${x}/pooled`);
   const indices = ctx.fresh(`${x}/argmax`);
-  ctx.node('MaxPool', [x], [values, indices], [
-    attr.ints('kernel_shape', a.kernel),
-    attr.ints('strides', a.stride),
-    attr.ints('pads', [a.padding[0], a.padding[1], a.padding[0], a.padding[1]]),
-    attr.ints('dilations', a.dilation),
-    attr.int('ceil_mode', a.ceilMode ? 1 : 0),
-  ]);
+  ctx.node(
+    'MaxPool',
+    [x],
+    [values, indices],
+    [
+      attr.ints('kernel_shape', a.kernel),
+      attr.ints('strides', a.stride),
+      attr.ints('pads', [a.padding[0], a.padding[1], a.padding[0], a.padding[1]]),
+      attr.ints('dilations', a.dilation),
+      attr.int('ceil_mode', a.ceilMode ? 1 : 0),
+    ],
+  );
   const flat = ctx.int64s([-1]);
   const zeros = ctx.op('ConstantOfShape', [ctx.op('Reshape', [ctx.op('Size', [x]), flat])]);
   const summed = ctx.op(

@@ -44,7 +44,8 @@ export const reduceSum: Lowering<ReduceAttrs> = ({ ctx, inputs, outputs, attrs: 
 /** The element count along axes: a constant when those dimensions are static, else Shape → Gather → ReduceProd. */
 export const numel: Lowering<NumelAttrs> = ({ ctx, inputs, inputTypes, outputs, attrs: a }) => {
   const shape = inputTypes[0]!.shape;
-  const axes = a.axes.length === 0 ? shape.map((_, i) => i) : a.axes.map((ax) => (ax + shape.length) % shape.length);
+  const axes =
+    a.axes.length === 0 ? shape.map((_, i) => i) : a.axes.map((ax) => (ax + shape.length) % shape.length);
   const dims = axes.map((ax) => shape[ax]!);
   if (dims.every((d) => typeof d === 'number')) {
     ctx.op('Identity', [ctx.scalar(dims.reduce<number>((p, d) => p * (d as number), 1))], [], outputs[0]);

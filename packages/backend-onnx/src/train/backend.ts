@@ -10,8 +10,8 @@ import {
   checkOptimizer,
   type EvalResult,
   extract,
-  grad,
   type Graph,
+  grad,
   initWeights,
   type OptimizerConfig,
   type OptimizerState,
@@ -25,7 +25,7 @@ import {
   weightsForGraph,
 } from '@siamese/core';
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
-import { describeDevice, type DeviceReport, type OnnxDevice } from '../device.js';
+import { type DeviceReport, describeDevice, type OnnxDevice } from '../device.js';
 import { createSession, loadOrt } from '../session.js';
 import { dropoutMask } from './masks.js';
 import { type TrainingModel, trainingModel } from './step-model.js';
@@ -91,7 +91,11 @@ export class OnnxTrainingBackend implements TrainingBackend {
       const like = this.step_.graph.inputs.find((i) => i.name === m.input)!;
       const dims = maskDims(like.shape, batch.size, m.input);
       const size = dims.reduce((p, d) => p * d, 1);
-      feeds[m.input] = new ort.Tensor('float32', dropoutMask(this.o.seed ?? 0, step, m.input, size, m.p), dims);
+      feeds[m.input] = new ort.Tensor(
+        'float32',
+        dropoutMask(this.o.seed ?? 0, step, m.input, size, m.p),
+        dims,
+      );
     }
     for (const name of this.train.model.stateInputs) feeds[name] = toOrt(ort, this.state.get(name)!);
     const out = await this.train.session.run(feeds);
@@ -102,7 +106,8 @@ export class OnnxTrainingBackend implements TrainingBackend {
     }
     for (const [name, by] of this.step_.counters) {
       const c = this.state.get(name);
-      if (c?.dtype === 'int64') this.state.set(name, { ...c, data: BigInt64Array.of((c.data as BigInt64Array)[0]! + BigInt(by)) });
+      if (c?.dtype === 'int64')
+        this.state.set(name, { ...c, data: BigInt64Array.of((c.data as BigInt64Array)[0]! + BigInt(by)) });
     }
     this.steps = step;
     return { loss };
@@ -155,7 +160,11 @@ export class OnnxTrainingBackend implements TrainingBackend {
     this.gradModel ??= (async () => {
       const form = trainingForm(this.graph);
       const g = grad(form.graph);
-      const model = trainingModel(g.graph, g.graph.outputs.map((x) => x.name), 'gradients');
+      const model = trainingModel(
+        g.graph,
+        g.graph.outputs.map((x) => x.name),
+        'gradients',
+      );
       const { session } = await createSession(model.bytes, { device: this.device.provider });
       return { model, session, form };
     })();
@@ -170,7 +179,11 @@ export class OnnxTrainingBackend implements TrainingBackend {
       const like = form.graph.inputs.find((i) => i.name === name)!;
       const dims = maskDims(like.shape, batch.size, name);
       const size = dims.reduce((p, d) => p * d, 1);
-      feeds[name] = new ort.Tensor('float32', dropoutMask(this.o.seed ?? 0, this.steps + 1, name, size, m.p), dims);
+      feeds[name] = new ort.Tensor(
+        'float32',
+        dropoutMask(this.o.seed ?? 0, this.steps + 1, name, size, m.p),
+        dims,
+      );
     }
     for (const name of model.stateInputs) feeds[name] = toOrt(ort, this.state.get(name)!);
     const out = await session.run(feeds);
@@ -213,7 +226,11 @@ export class OnnxTrainingBackend implements TrainingBackend {
     const outputs = which === 'embedding' ? ['embeddingA'] : which.split('+');
     const g =
       which === 'embedding'
-        ? extract(this.graph, { name: `${this.graph.name}_embed`, inputs: [], outputs: [{ name: 'embeddingA', value: 'embeddingA' }] })
+        ? extract(this.graph, {
+            name: `${this.graph.name}_embed`,
+            inputs: [],
+            outputs: [{ name: 'embeddingA', value: 'embeddingA' }],
+          })
         : this.graph;
     const model = trainingModel(g, outputs, 'eval-mode forward');
     const { session } = await createSession(model.bytes, {
@@ -241,7 +258,10 @@ export class OnnxTrainingBackend implements TrainingBackend {
 
   async readOptimizerState(): Promise<OptimizerState> {
     this.assertLive();
-    return { step: this.steps, slots: new Map(this.step_.slots.map((s) => [s.name, copy(this.state.get(s.name)!)])) };
+    return {
+      step: this.steps,
+      slots: new Map(this.step_.slots.map((s) => [s.name, copy(this.state.get(s.name)!)])),
+    };
   }
 
   async writeOptimizerState(state: OptimizerState): Promise<void> {
@@ -252,7 +272,9 @@ export class OnnxTrainingBackend implements TrainingBackend {
       if (!slot) throw new Error(`optimizer state has slot '${key}', which this optimizer does not use`);
       const p = this.state.get(slot.param)!;
       if (t.dtype !== 'float32' || t.shape.join(',') !== p.shape.join(','))
-        throw new Error(`optimizer slot '${key}' must be float32 [${p.shape.join(',')}], got ${t.dtype} [${t.shape.join(',')}]`);
+        throw new Error(
+          `optimizer slot '${key}' must be float32 [${p.shape.join(',')}], got ${t.dtype} [${t.shape.join(',')}]`,
+        );
       this.state.set(key, copy(t));
     }
     this.steps = state.step;
@@ -261,7 +283,12 @@ export class OnnxTrainingBackend implements TrainingBackend {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    const sessions = [this.train.session, ...(await Promise.allSettled(this.evals.values())).flatMap((r) => (r.status === 'fulfilled' ? [r.value.session] : []))];
+    const sessions = [
+      this.train.session,
+      ...(await Promise.allSettled(this.evals.values())).flatMap((r) =>
+        r.status === 'fulfilled' ? [r.value.session] : [],
+      ),
+    ];
     await Promise.allSettled(sessions.map((s) => s.release()));
   }
 
@@ -306,7 +333,11 @@ export async function createOnnxBackend(o: OnnxBackendOptions): Promise<OnnxTrai
   const optimizer = o.optimizer ?? { kind: 'adam' };
   checkOptimizer(optimizer);
   const step = trainingStep(o.graph, { optimizer, ...(o.clip ? { clip: o.clip } : {}) });
-  const model = trainingModel(step.graph, step.graph.outputs.map((x) => x.name), 'training step');
+  const model = trainingModel(
+    step.graph,
+    step.graph.outputs.map((x) => x.name),
+    'training step',
+  );
   const { session, device } = await createSession(model.bytes, {
     device: o.device ?? 'auto',
     ...(o.threads !== undefined ? { threads: o.threads } : {}),

@@ -4,7 +4,13 @@
  */
 import { Random } from '@siamese/core';
 
-export function dropoutMask(seed: number, step: number, input: string, size: number, p: number): Float32Array {
+export function dropoutMask(
+  seed: number,
+  step: number,
+  input: string,
+  size: number,
+  p: number,
+): Float32Array {
   const rng = Random.forName((seed * 1_000_003 + step * 7919) >>> 0, input);
   const keep = 1 / (1 - p);
   const out = new Float32Array(size);

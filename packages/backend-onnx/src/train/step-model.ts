@@ -4,10 +4,10 @@
  * session serves every step while the state lives in host arrays the caller swaps each step.
  */
 import type { Graph, TensorType } from '@siamese/core';
-import type { ValueInfoProto } from '../proto/onnx_pb.js';
 import { LoweringContext } from '../export/context.js';
 import { lowerGraph } from '../export/graph.js';
 import { serializeModel, valueInfo } from '../export/model.js';
+import type { ValueInfoProto } from '../proto/onnx_pb.js';
 
 export interface TrainingModel {
   readonly bytes: Uint8Array;

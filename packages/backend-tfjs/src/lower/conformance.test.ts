@@ -29,7 +29,8 @@ describe.each(['js', 'wasm'] as const)('conformance on %s', (device) => {
     const run = compileGraph(graph, { mode: c.mode, seed: 1 });
     const result = tf.tidy(() => {
       const r = run.run(feeds, params);
-      return { y: r.outputs.y!, buffers: [...r.buffers] };
+      const extra = c.outputs.slice(1).map((_, i) => r.outputs[`y${i + 1}`]!);
+      return { y: r.outputs.y!, extra, buffers: [...r.buffers] };
     });
     const check = async (t: tf.Tensor, want: (typeof c.outputs)[number], what: string) => {
       expect(t.shape, what).toEqual(want.shape);
@@ -37,6 +38,7 @@ describe.each(['js', 'wasm'] as const)('conformance on %s', (device) => {
       expect(cmp.ok, `${what}: ${cmp.message}`).toBe(true);
     };
     await check(result.y, c.outputs[0]!, 'output');
+    for (const [i, t] of result.extra.entries()) await check(t, c.outputs[i + 1]!, `output ${i + 1}`);
     if (c.buffers) {
       const got = new Map(result.buffers);
       await check(got.get(names[3]!)!, c.buffers.runningMean, 'runningMean');
@@ -44,6 +46,7 @@ describe.each(['js', 'wasm'] as const)('conformance on %s', (device) => {
     }
     tf.dispose([
       result.y,
+      ...result.extra,
       ...result.buffers.map(([, t]) => t),
       ...Object.values(feeds),
       ...[...params.values()].map((v) => v.t),

@@ -1,4 +1,5 @@
 /** Element-wise ops keep their input's layout; binary ops mixing layouts fall back to the IR's. */
+import type { ClampAttrs, ScaleAttrs } from '@siamese/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Lowering } from './context.js';
 import { ir, need, toIR, type Val } from './value.js';
@@ -28,3 +29,30 @@ export const sigmoid = unary((t) => tf.sigmoid(t));
 export const add = binary((a, b) => tf.add(a, b));
 export const sub = binary((a, b) => tf.sub(a, b));
 export const mul = binary((a, b) => tf.mul(a, b));
+
+export const div = binary((a, b) => tf.div(a, b));
+export const sqrt = unary((t) => tf.sqrt(t));
+export const exp = unary((t) => tf.exp(t));
+/** From comparisons: wasm's Sign kernel gives 0 for small magnitudes (1e-7). */
+export const sign = unary((t) =>
+  tf.sub(tf.cast(tf.greater(t, 0), 'float32'), tf.cast(tf.less(t, 0), 'float32')),
+);
+/** a where b > 0, else 0 (not a * step(b): an infinite a where b <= 0 still gives 0). */
+export const reluGrad = binary((a, b) => tf.where(tf.greater(b, 0), a, tf.zerosLike(a)));
+
+export const scale: Lowering<ScaleAttrs> = ([x], a) => {
+  const v = need(x, 'x');
+  let t = v.t;
+  if (a.alpha !== 1) t = tf.mul(t, a.alpha);
+  if (a.beta !== 0) t = tf.add(t, a.beta);
+  return [{ t, layout: v.layout }];
+};
+
+/** maximum / minimum rather than clipByValue: a bound may be absent, and min may equal max. */
+export const clamp: Lowering<ClampAttrs> = ([x], a) => {
+  const v = need(x, 'x');
+  let t = v.t;
+  if (a.min !== null) t = tf.maximum(t, a.min);
+  if (a.max !== null) t = tf.minimum(t, a.max);
+  return [{ t, layout: v.layout }];
+};

@@ -1,6 +1,6 @@
-/** linear (x @ weight^T + bias over the last axis) and dropout (train mode only). */
+/** linear (x @ weight^T + bias over the last axis), dropout (train mode only) and matmul. */
 
-import type { DropoutAttrs } from '@siamese/core';
+import type { DropoutAttrs, MatmulAttrs } from '@siamese/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Lowering } from './context.js';
 import { ir, need, toIR } from './value.js';
@@ -26,3 +26,7 @@ export const dropout: Lowering<DropoutAttrs> = ([x], a, ctx) => {
   );
   return [{ t: tf.mul(v.t, tf.mul(keep, 1 / (1 - a.p))), layout: v.layout }];
 };
+
+export const matmul: Lowering<MatmulAttrs> = ([a, b], t) => [
+  ir(tf.matMul(toIR(need(a, 'a')) as tf.Tensor2D, toIR(need(b, 'b')) as tf.Tensor2D, t.transA, t.transB)),
+];

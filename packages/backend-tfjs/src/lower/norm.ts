@@ -1,13 +1,14 @@
 /**
  * batchNorm (PyTorch's BatchNorm): channels last inside tfjs. Train mode normalizes with biased
  * batch statistics and records the running-statistics update (unbiased variance) for the caller
- * to apply after the step; eval mode uses the running buffers.
+ * to apply after the step; eval mode uses the running buffers. batchNormTrain and batchNormGrad are
+ * the same computations with the statistics, running buffers and gradients as outputs.
  */
 
 import type { BatchNormAttrs } from '@siamese/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Lowering } from './context.js';
-import { need, toNHWC, type Val } from './value.js';
+import { ir, need, toNHWC, type Val } from './value.js';
 
 /** x with channels last, and how to put a result back in x's layout. */
 function channelsLast(v: Val): { t: tf.Tensor; back: (y: tf.Tensor) => Val } {
@@ -77,4 +78,42 @@ export const batchNorm: Lowering<BatchNormAttrs> = ([x, w, b, rm, rv], a, ctx) =
   if (countName) ctx.count(countName);
   tf.dispose([mean, variance]);
   return [back(y)];
+};
+
+/** Every axis but the channels (last, in channelsLast's layout), and the element count per channel. */
+function statAxes(t: tf.Tensor): { axes: number[]; n: number } {
+  return {
+    axes: Array.from({ length: t.rank - 1 }, (_, i) => i),
+    n: t.size / (t.shape[t.rank - 1] as number),
+  };
+}
+
+/** [y, mean, invStd, runningMeanOut, runningVarOut]: batchNorm's train mode, its update as outputs. */
+export const batchNormTrain: Lowering<BatchNormAttrs> = ([x, w, b, rm, rv], a) => {
+  const { t, back } = channelsLast(need(x, 'x'));
+  const { axes, n } = statAxes(t);
+  const { mean, variance } = tf.moments(t, axes);
+  const invStd = tf.rsqrt(tf.add(variance, a.eps));
+  const scale = tf.mul(need(w, 'weight').t, invStd);
+  const y = tf.add(tf.mul(tf.sub(t, mean), scale), need(b, 'bias').t);
+  const m = a.momentum;
+  // As batchNorm's train mode updates its buffers: the variance unbiased.
+  const meanOut = tf.add(tf.mul(need(rm, 'runningMean').t, 1 - m), tf.mul(mean, m));
+  const varOut = tf.add(tf.mul(need(rv, 'runningVar').t, 1 - m), tf.mul(variance, m * (n / (n - 1))));
+  return [back(y), ir(mean), ir(invStd), ir(meanOut), ir(varOut)];
+};
+
+/** [dx, dweight, dbias] from the saved mean and invStd, as trainNorm's gradFunc computes them. */
+export const batchNormGrad: Lowering<Record<string, never>> = ([dy, x, w, mean, invStd]) => {
+  const { t, back } = channelsLast(need(x, 'x'));
+  const g = channelsLast(need(dy, 'dy')).t;
+  const { axes, n } = statAxes(t);
+  const is = need(invStd, 'invStd').t;
+  const xhat = tf.mul(tf.sub(t, need(mean, 'mean').t), is);
+  const dw = tf.sum(tf.mul(g, xhat), axes);
+  const db = tf.sum(g, axes);
+  // dx = w / std * (dy - mean(dy) - x-hat * mean(dy * x-hat)), over the batch and spatial axes.
+  const centered = tf.sub(tf.sub(g, tf.div(db, n)), tf.mul(xhat, tf.div(dw, n)));
+  const dx = tf.mul(tf.mul(need(w, 'weight').t, is), centered);
+  return [back(dx), ir(dw), ir(db)];
 };

@@ -1,4 +1,4 @@
-/** maxPool2d (-inf padding, PyTorch's ceil mode) and globalAvgPool over NHWC activations. */
+/** maxPool2d (-inf padding, PyTorch's ceil mode), its gradient, and globalAvgPool over NHWC activations. */
 
 import { type MaxPool2dAttrs, windowOut } from '@siamese/core';
 import * as tf from '@tensorflow/tfjs-core';
@@ -11,27 +11,30 @@ function endPad(size: number, k: number, s: number, p: number, d: number, ceil: 
   return Math.max(0, (out - 1) * s + d * (k - 1) + 1 - (size + 2 * p));
 }
 
-export const maxPool2d: Lowering<MaxPool2dAttrs> = ([x], a) => {
-  let t = toNHWC(need(x, 'x'));
+/** x padded with -inf so that 'valid' windows are PyTorch's (padding, and ceil mode's extra end rows). */
+function padded(t: tf.Tensor4D, a: MaxPool2dAttrs): tf.Tensor4D {
   const [, h, w] = t.shape;
+  const [ph, pw] = a.padding;
+  const eh = endPad(h, a.kernel[0], a.stride[0], ph, a.dilation[0], a.ceilMode);
+  const ew = endPad(w, a.kernel[1], a.stride[1], pw, a.dilation[1], a.ceilMode);
+  if (ph + pw + eh + ew === 0) return t;
+  return tf.pad(
+    t,
+    [
+      [0, 0],
+      [ph, ph + eh],
+      [pw, pw + ew],
+      [0, 0],
+    ],
+    Number.NEGATIVE_INFINITY,
+  );
+}
+
+export const maxPool2d: Lowering<MaxPool2dAttrs> = ([x], a) => {
+  const t = padded(toNHWC(need(x, 'x')), a);
   const [kh, kw] = a.kernel;
   const [sh, sw] = a.stride;
-  const [ph, pw] = a.padding;
   const [dh, dw] = a.dilation;
-  const eh = endPad(h, kh, sh, ph, dh, a.ceilMode);
-  const ew = endPad(w, kw, sw, pw, dw, a.ceilMode);
-  if (ph + pw + eh + ew > 0) {
-    t = tf.pad(
-      t,
-      [
-        [0, 0],
-        [ph, ph + eh],
-        [pw, pw + ew],
-        [0, 0],
-      ],
-      Number.NEGATIVE_INFINITY,
-    );
-  }
   if (dh === 1 && dw === 1) return [nhwc(tf.maxPool(t, [kh, kw], [sh, sw], 'valid'))];
   if (sh !== 1 || sw !== 1) throw new Error('maxPool2d: tfjs pools with dilation > 1 only at stride 1');
   return [nhwc(tf.pool(t, [kh, kw], 'max', 'valid', [dh, dw], [1, 1]))];
@@ -40,3 +43,71 @@ export const maxPool2d: Lowering<MaxPool2dAttrs> = ([x], a) => {
 export const globalAvgPool: Lowering<Record<string, never>> = ([x]) => [
   nhwc(tf.mean(toNHWC(need(x, 'x')), [1, 2], true)),
 ];
+
+/**
+ * dx, written out rather than through tfjs's MaxPoolGrad (whose wasm kernel in tfjs 4.22 disagrees
+ * with cpu and PyTorch once there is more than one channel), so the result and the tie rule are
+ * PyTorch's on every backend: each dy element goes to the first maximum of its window in row-major
+ * order, contributions to one element add up. Window tap
+ * (i, j) of every output is one strided slice of the padded x; a tap takes dy where it equals the
+ * window's maximum and no earlier tap did, and its share is strided back into place and added up.
+ */
+export const maxPool2dGrad: Lowering<MaxPool2dAttrs> = ([x, dy], a) => {
+  const xt = toNHWC(need(x, 'x'));
+  const g = toNHWC(need(dy, 'dy'));
+  const [n, h, w, c] = xt.shape;
+  const p = padded(xt, a);
+  const [, hp, wp] = p.shape;
+  const [, ho, wo] = g.shape;
+  const [kh, kw] = a.kernel;
+  const [sh, sw] = a.stride;
+  const [dh, dw] = a.dilation;
+  // Extent of one tap's outputs on the padded grid.
+  const lh = (ho - 1) * sh + 1;
+  const lw = (wo - 1) * sw + 1;
+  // Taps in row-major window order: the order that decides ties.
+  const taps: { top: number; left: number; t: tf.Tensor }[] = [];
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const top = i * dh;
+      const left = j * dw;
+      const t = tf.stridedSlice(p, [0, top, left, 0], [n, top + lh, left + lw, c], [1, sh, sw, 1]);
+      taps.push({ top, left, t });
+    }
+  }
+  let max = (taps[0] as (typeof taps)[number]).t;
+  for (const { t } of taps.slice(1)) max = tf.maximum(max, t);
+  const zeros = tf.zerosLike(g);
+  // Outputs whose dy no earlier tap has taken.
+  let free = tf.ones(g.shape, 'bool');
+  const parts = taps.map(({ top, left, t }) => {
+    const hit = tf.logicalAnd(free, tf.equal(t, max));
+    free = tf.logicalAnd(free, tf.logicalNot(hit));
+    const share = tf.where(hit, g, zeros);
+    // Each output's share at its window tap: stride - 1 zeros after every row and column.
+    const spaced = tf.slice(
+      tf.reshape(
+        tf.pad(tf.reshape(share, [n, ho, 1, wo, 1, c]), [
+          [0, 0],
+          [0, 0],
+          [0, sh - 1],
+          [0, 0],
+          [0, sw - 1],
+          [0, 0],
+        ]),
+        [n, ho * sh, wo * sw, c],
+      ),
+      [0, 0, 0, 0],
+      [n, lh, lw, c],
+    );
+    return tf.pad(spaced, [
+      [0, 0],
+      [top, hp - top - lh],
+      [left, wp - left - lw],
+      [0, 0],
+    ]);
+  });
+  const dxp = parts.length === 1 ? (parts[0] as tf.Tensor) : tf.addN(parts);
+  const [ph, pw] = a.padding;
+  return [nhwc(tf.slice(dxp, [0, ph, pw, 0], [n, h, w, c]))];
+};

@@ -1,9 +1,9 @@
-/** reduceMean / reduceSum over IR axes (all when empty). */
+/** reduceMean / reduceSum over IR axes (all when empty), and numel. */
 
-import type { ReduceAttrs } from '@siamese/core';
+import type { NumelAttrs, ReduceAttrs } from '@siamese/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Lowering } from './context.js';
-import { ir, need, toIR } from './value.js';
+import { ir, irShape, need, toIR } from './value.js';
 
 function reduction(f: typeof tf.mean): Lowering<ReduceAttrs> {
   return ([x], a) => {
@@ -16,3 +16,11 @@ function reduction(f: typeof tf.mean): Lowering<ReduceAttrs> {
 
 export const reduceMean = reduction(tf.mean);
 export const reduceSum = reduction(tf.sum);
+
+/** A constant from the shape alone: x's values are never read. */
+export const numel: Lowering<NumelAttrs> = ([x], a) => {
+  const shape = irShape(need(x, 'x'));
+  const axes = a.axes.length === 0 ? shape.map((_, i) => i) : a.axes;
+  const n = axes.reduce((p, ax) => p * (shape[ax < 0 ? ax + shape.length : ax] as number), 1);
+  return [ir(tf.scalar(n, 'float32'))];
+};

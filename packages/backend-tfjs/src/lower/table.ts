@@ -4,15 +4,29 @@
  */
 import type { OpAttrs, OpName } from '@siamese/core';
 import type { Lowering } from './context.js';
-import { conv2d } from './conv.js';
+import { conv2d, conv2dFilterGrad, conv2dInputGrad } from './conv.js';
 import { cosineSimilarity, euclideanDistance, l2Normalize } from './distance.js';
-import { abs, add, mul, relu, sigmoid, sub } from './elementwise.js';
-import { concat, flatten } from './layout.js';
-import { dropout, linear } from './linear.js';
+import {
+  abs,
+  add,
+  clamp,
+  div,
+  exp,
+  mul,
+  relu,
+  reluGrad,
+  scale,
+  sigmoid,
+  sign,
+  sqrt,
+  sub,
+} from './elementwise.js';
+import { broadcastTo, concat, flatten, reshapeLike, slice, sumTo } from './layout.js';
+import { dropout, linear, matmul } from './linear.js';
 import { bceWithLogits, contrastiveLoss, tripletLoss } from './loss.js';
-import { batchNorm } from './norm.js';
-import { globalAvgPool, maxPool2d } from './pool.js';
-import { reduceMean, reduceSum } from './reduce.js';
+import { batchNorm, batchNormGrad, batchNormTrain } from './norm.js';
+import { globalAvgPool, maxPool2d, maxPool2dGrad } from './pool.js';
+import { numel, reduceMean, reduceSum } from './reduce.js';
 
 export type LoweringTable = { readonly [K in OpName]: Lowering<OpAttrs[K]> };
 
@@ -39,4 +53,23 @@ export const LOWERINGS: LoweringTable = {
   bceWithLogits,
   contrastiveLoss,
   tripletLoss,
+  // Training.
+  div,
+  sqrt,
+  exp,
+  sign,
+  scale,
+  clamp,
+  reluGrad,
+  matmul,
+  slice,
+  reshapeLike,
+  broadcastTo,
+  sumTo,
+  numel,
+  conv2dInputGrad,
+  conv2dFilterGrad,
+  maxPool2dGrad,
+  batchNormTrain,
+  batchNormGrad,
 };

@@ -42,6 +42,25 @@ export function toHWIO(v: Val): tf.Tensor4D {
   return tf.transpose(toIR(v), OIHW_TO_HWIO) as tf.Tensor4D;
 }
 
+/** Stored axis of each IR axis: IR axis `k` of `v` is axis `irAxes(v)[k]` of `v.t`. */
+export function irAxes(v: Val): number[] {
+  if (v.layout === 'nhwc') return NHWC_TO_NCHW;
+  if (v.layout === 'hwio') return HWIO_TO_OIHW;
+  return v.t.shape.map((_, i) => i);
+}
+
+/** IR axis of each stored axis: axis `j` of `v.t` is IR axis `storedAxes(v)[j]`. */
+export function storedAxes(v: Val): number[] {
+  if (v.layout === 'nhwc') return NCHW_TO_NHWC;
+  if (v.layout === 'hwio') return OIHW_TO_HWIO;
+  return v.t.shape.map((_, i) => i);
+}
+
+/** The shape in the IR layout, without moving data (what a `like` input gives). */
+export function irShape(v: Val): number[] {
+  return irAxes(v).map((a) => v.t.shape[a] as number);
+}
+
 export function need(v: Val | undefined, what: string): Val {
   if (v === undefined) throw new Error(`input '${what}' is missing`);
   return v;

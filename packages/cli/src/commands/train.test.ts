@@ -87,8 +87,8 @@ describe('siamese train', () => {
         /--loss contrastive trains the embedding distance.*--combine euclidean/,
       ],
       [
-        ['train', '--data', 'mnist', '--backend', 'onnx'],
-        /training on onnxruntime is not available yet \(issue #8\)/,
+        ['train', '--data', 'mnist', '--backend', 'onnx', '--device', 'wasm'],
+        /--device wasm is a tfjs device; with --backend onnx use auto, gpu \(cuda\) or cpu/,
       ],
       [['train', '--data', join(dir.path, 'nope')], /no such file or folder/],
       [

@@ -19,7 +19,7 @@ import {
 } from '@siamese/core';
 import { configFor } from '../config/load.js';
 import { TRAIN_DEVICES } from '../config/siamese-config.js';
-import { UsageError } from '../errors.js';
+import { checkBackendChoice, chooseBackend } from '../train/backend-choice.js';
 import { openTrainingData } from '../train/data.js';
 import { finish } from '../train/finish.js';
 import { formatDuration, progressPrinter } from '../train/progress.js';
@@ -29,22 +29,10 @@ import {
   OPTIMIZER_CHOICES,
   SPLIT_BY_CHOICES,
   TRAIN_BACKEND_CHOICES,
-  type TrainSettings,
   trainSettings,
 } from '../train/settings.js';
 import { configOption } from './options.js';
 import type { CommandDef } from './types.js';
-
-function backendNote(s: TrainSettings): string {
-  if (s.backend === 'onnx') {
-    throw new UsageError(
-      "--backend onnx: training on onnxruntime is not available yet (issue #8); use 'tfjs' or 'auto'",
-    );
-  }
-  return s.backend === 'auto'
-    ? 'tfjs (auto: the only training backend installed; onnxruntime training is issue #8)'
-    : 'tfjs';
-}
 
 export const trainCommand: CommandDef = {
   name: 'train',
@@ -186,7 +174,7 @@ export const trainCommand: CommandDef = {
   async run(args, io) {
     const started = performance.now();
     const s = trainSettings(args, await configFor(args));
-    const backendName = backendNote(s);
+    checkBackendChoice(s);
     const out = resolve(s.out);
     const data = await openTrainingData(s, out, io.err);
     const { train: tr, val, test } = data.split;
@@ -213,16 +201,7 @@ export const trainCommand: CommandDef = {
     io.out(
       `model: ${s.arch} ${s.channels}x${s.height}x${s.width}, combine ${s.combine}, loss ${s.loss.kind}, ${summarize(inference).parameters.toLocaleString('en-US')} parameters`,
     );
-    const { createTfjsBackend } = await import('@siamese/backend-tfjs');
-    const backend = await createTfjsBackend({
-      graph: training,
-      seed: s.seed,
-      device: s.device === 'cuda' ? 'gpu' : s.device,
-      optimizer:
-        s.optimizer === 'sgd'
-          ? { kind: 'sgd', momentum: 0.9, weightDecay: s.weightDecay }
-          : { kind: s.optimizer, weightDecay: s.weightDecay },
-    });
+    const { backend, name: backendName } = await chooseBackend(s, training);
     io.out(`backend: ${backendName}; ${backend.deviceSummary}`);
 
     const metricsPath = join(out, 'metrics.jsonl');

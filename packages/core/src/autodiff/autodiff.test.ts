@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { OPS, type OpName } from '../ops/table.js';
 import { siameseTraining } from '../nn/siamese.js';
+import { OPS, type OpName } from '../ops/table.js';
 import { grad } from './grad.js';
 import { NO_RULE_REASON, VJP } from './rules.js';
 import { trainingForm } from './training-form.js';
@@ -8,7 +8,11 @@ import { trainingStep } from './training-step.js';
 
 const tiny = () =>
   siameseTraining(
-    { encoder: 'resnet10_w8', input: { channels: 1, height: 16, width: 16 }, head: { hidden: [8], dropout: 0.5 } },
+    {
+      encoder: 'resnet10_w8',
+      input: { channels: 1, height: 16, width: 16 },
+      head: { hidden: [8], dropout: 0.5 },
+    },
     { kind: 'bce' },
   );
 

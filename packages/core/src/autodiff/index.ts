@@ -1,7 +1,14 @@
 export { type GradOptions, type GradResult, grad, gradInto } from './grad.js';
-export { clipGradients, type ParamUpdate, type StepScalars, type UpdateResult, updateParam } from './optimizer.js';
+export {
+  clipGradients,
+  type ParamUpdate,
+  type StepScalars,
+  type UpdateResult,
+  updateParam,
+} from './optimizer.js';
 export { AutodiffError, type VjpArgs, type VjpRule } from './rule.js';
 export { NO_RULE_REASON, VJP, type VjpTable } from './rules.js';
+export { type DropoutMask, type TrainingForm, trainingForm } from './training-form.js';
 export {
   type OptimizerSlot,
   STEP_INPUTS,
@@ -9,4 +16,3 @@ export {
   type TrainingStepOptions,
   trainingStep,
 } from './training-step.js';
-export { type DropoutMask, type TrainingForm, trainingForm } from './training-form.js';

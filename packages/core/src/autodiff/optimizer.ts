@@ -26,10 +26,17 @@ export function clipGradients(b: GraphBuilder, grads: readonly Value[], c: ClipC
     out = out.map((g, i) => b.op('clamp', [g], { min: -c.maxValue!, max: c.maxValue! }, `clip.value${i}`));
   }
   if (c.maxNorm !== undefined && out.length > 0) {
-    const squares = out.map((g, i) => b.op('reduceSum', [b.op('mul', [g, g], {}, `clip.sq${i}`)], {}, `clip.sum${i}`));
+    const squares = out.map((g, i) =>
+      b.op('reduceSum', [b.op('mul', [g, g], {}, `clip.sq${i}`)], {}, `clip.sum${i}`),
+    );
     const total = squares.reduce((acc, s, i) => (i === 0 ? s : b.op('add', [acc, s], {}, `clip.total${i}`)));
     const norm = b.op('scale', [b.op('sqrt', [total], {}, 'clip.norm')], { beta: 1e-6 }, 'clip.norm_eps');
-    const ratio = b.op('div', [b.op('scale', [norm], { alpha: 0, beta: c.maxNorm }, 'clip.max'), norm], {}, 'clip.ratio');
+    const ratio = b.op(
+      'div',
+      [b.op('scale', [norm], { alpha: 0, beta: c.maxNorm }, 'clip.max'), norm],
+      {},
+      'clip.ratio',
+    );
     const coef = b.op('clamp', [ratio], { max: 1 }, 'clip.coef');
     out = out.map((g, i) => b.op('mul', [g, coef], {}, `clip.scaled${i}`));
   }
@@ -63,19 +70,32 @@ export function updateParam(
   const lrTimes = (v: Value, tag: string): Value => b.op('mul', [v, s.lr], {}, tag);
 
   if (c.kind === 'sgd') {
-    let d = wd > 0 ? b.op('add', [u.grad, b.op('scale', [p], { alpha: wd }, 'decay')], {}, 'grad_decayed') : u.grad;
+    let d =
+      wd > 0 ? b.op('add', [u.grad, b.op('scale', [p], { alpha: wd }, 'decay')], {}, 'grad_decayed') : u.grad;
     const mu = c.momentum ?? 0;
     if (mu > 0) {
       const damp = c.dampening ?? 0;
       // torch starts the buffer at the first gradient, undamped: the gradient's weight is 1 at step 1.
       const weight = once('sgd.weight', () => {
-        const first = b.op('clamp', [b.op('scale', [s.step], { alpha: -1, beta: 2 }, 'sgd.first_raw')], { min: 0, max: 1 }, 'sgd.first');
+        const first = b.op(
+          'clamp',
+          [b.op('scale', [s.step], { alpha: -1, beta: 2 }, 'sgd.first_raw')],
+          { min: 0, max: 1 },
+          'sgd.first',
+        );
         return b.op('scale', [first], { alpha: damp, beta: 1 - damp }, 'sgd.grad_weight');
       });
       const buf = u.slots.get('momentum_buffer')!;
-      const next = b.op('add', [b.op('scale', [buf], { alpha: mu }, 'momentum'), b.op('mul', [d, weight], {}, 'grad_weighted')], {}, 'momentum_buffer');
+      const next = b.op(
+        'add',
+        [b.op('scale', [buf], { alpha: mu }, 'momentum'), b.op('mul', [d, weight], {}, 'grad_weighted')],
+        {},
+        'momentum_buffer',
+      );
       slots.set('momentum_buffer', next);
-      d = c.nesterov ? b.op('add', [d, b.op('scale', [next], { alpha: mu }, 'lookahead')], {}, 'nesterov') : next;
+      d = c.nesterov
+        ? b.op('add', [d, b.op('scale', [next], { alpha: mu }, 'lookahead')], {}, 'nesterov')
+        : next;
     }
     return { param: b.op('sub', [p, lrTimes(d, 'delta')], {}, 'param'), slots };
   }
@@ -85,23 +105,56 @@ export function updateParam(
   const eps = c.eps ?? 1e-8;
   // Bias corrections 1 - beta^step = 1 - exp(step * ln beta).
   const correction = (beta: number, tag: string): Value =>
-    once(tag, () => b.op('scale', [b.op('exp', [b.op('scale', [s.step], { alpha: Math.log(beta) }, `${tag}.log`)], {}, `${tag}.pow`)], { alpha: -1, beta: 1 }, tag));
-  const stepSize = once('adam.step_size', () => b.op('div', [s.lr, correction(b1, 'adam.bc1')], {}, 'adam.step_size'));
-  const rootBc2 = once('adam.root_bc2', () => b.op('sqrt', [correction(b2, 'adam.bc2')], {}, 'adam.root_bc2'));
+    once(tag, () =>
+      b.op(
+        'scale',
+        [b.op('exp', [b.op('scale', [s.step], { alpha: Math.log(beta) }, `${tag}.log`)], {}, `${tag}.pow`)],
+        { alpha: -1, beta: 1 },
+        tag,
+      ),
+    );
+  const stepSize = once('adam.step_size', () =>
+    b.op('div', [s.lr, correction(b1, 'adam.bc1')], {}, 'adam.step_size'),
+  );
+  const rootBc2 = once('adam.root_bc2', () =>
+    b.op('sqrt', [correction(b2, 'adam.bc2')], {}, 'adam.root_bc2'),
+  );
 
   let g = u.grad;
   let base = p;
-  if (c.kind === 'adam' && wd > 0) g = b.op('add', [g, b.op('scale', [p], { alpha: wd }, 'decay')], {}, 'grad_decayed');
+  if (c.kind === 'adam' && wd > 0)
+    g = b.op('add', [g, b.op('scale', [p], { alpha: wd }, 'decay')], {}, 'grad_decayed');
   if (c.kind === 'adamw' && wd > 0) {
     const keep = once('adamw.keep', () => b.op('scale', [s.lr], { alpha: -wd, beta: 1 }, 'adamw.keep'));
     base = b.op('mul', [p, keep], {}, 'decayed');
   }
-  const m = b.op('add', [b.op('scale', [u.slots.get('exp_avg')!], { alpha: b1 }, 'm.old'), b.op('scale', [g], { alpha: 1 - b1 }, 'm.new')], {}, 'exp_avg');
+  const m = b.op(
+    'add',
+    [
+      b.op('scale', [u.slots.get('exp_avg')!], { alpha: b1 }, 'm.old'),
+      b.op('scale', [g], { alpha: 1 - b1 }, 'm.new'),
+    ],
+    {},
+    'exp_avg',
+  );
   const g2 = b.op('mul', [g, g], {}, 'grad_sq');
-  const v = b.op('add', [b.op('scale', [u.slots.get('exp_avg_sq')!], { alpha: b2 }, 'v.old'), b.op('scale', [g2], { alpha: 1 - b2 }, 'v.new')], {}, 'exp_avg_sq');
+  const v = b.op(
+    'add',
+    [
+      b.op('scale', [u.slots.get('exp_avg_sq')!], { alpha: b2 }, 'v.old'),
+      b.op('scale', [g2], { alpha: 1 - b2 }, 'v.new'),
+    ],
+    {},
+    'exp_avg_sq',
+  );
   slots.set('exp_avg', m);
   slots.set('exp_avg_sq', v);
-  const denom = b.op('scale', [b.op('div', [b.op('sqrt', [v], {}, 'v.root'), rootBc2], {}, 'v.corrected')], { beta: eps }, 'denom');
+  const denom = b.op(
+    'scale',
+    [b.op('div', [b.op('sqrt', [v], {}, 'v.root'), rootBc2], {}, 'v.corrected')],
+    { beta: eps },
+    'denom',
+  );
   const delta = b.op('mul', [b.op('div', [m, denom], {}, 'direction'), stepSize], {}, 'delta');
   return { param: b.op('sub', [base, delta], {}, 'param'), slots };
 }

@@ -43,7 +43,12 @@ export const div: VjpRule<NoAttrs> = (args) => {
     args.needs[0] ? unbroadcast(b, q, a!, 'da') : undefined,
     // d(a/b)/db = -(a/b)/b = -y/b.
     args.needs[1]
-      ? unbroadcast(b, b.op('scale', [b.op('mul', [q, args.outputs[0]], {}, 'qy')], { alpha: -1 }, 'db.full'), c!, 'db')
+      ? unbroadcast(
+          b,
+          b.op('scale', [b.op('mul', [q, args.outputs[0]], {}, 'qy')], { alpha: -1 }, 'db.full'),
+          c!,
+          'db',
+        )
       : undefined,
   ];
 };
@@ -75,7 +80,8 @@ export const clamp: VjpRule<ClampAttrs> = (args) => {
   const x = args.inputs[0]!;
   let g = onlyDy(args);
   if (a.min !== null) g = b.op('reluGrad', [g, b.op('scale', [x], { beta: -a.min }, 'above')], {}, 'dx.min');
-  if (a.max !== null) g = b.op('reluGrad', [g, b.op('scale', [x], { alpha: -1, beta: a.max }, 'below')], {}, 'dx');
+  if (a.max !== null)
+    g = b.op('reluGrad', [g, b.op('scale', [x], { alpha: -1, beta: a.max }, 'below')], {}, 'dx');
   return [g];
 };
 
@@ -84,7 +90,12 @@ export const constant: VjpRule<NoAttrs | NumelAttrs> = (args) => args.inputs.map
 
 export const reluGrad: VjpRule<NoAttrs> = (args) => [
   args.needs[0]
-    ? unbroadcast(args.b, args.b.op('reluGrad', [onlyDy(args), args.inputs[1]], {}, 'da.full'), args.inputs[0]!, 'da')
+    ? unbroadcast(
+        args.b,
+        args.b.op('reluGrad', [onlyDy(args), args.inputs[1]], {}, 'da.full'),
+        args.inputs[0]!,
+        'da',
+      )
     : undefined,
   undefined,
 ];

@@ -10,7 +10,12 @@ type B = VjpArgs<unknown>['b'];
 
 /** max(||x||, eps) along `axis`, kept as a size-1 dimension. */
 function clampedNorm(b: B, x: Value, axis: number, eps: number, name: string): Value {
-  const sq = b.op('reduceSum', [b.op('mul', [x, x], {}, `${name}.sq`)], { axes: [axis], keepDims: true }, `${name}.sum`);
+  const sq = b.op(
+    'reduceSum',
+    [b.op('mul', [x, x], {}, `${name}.sq`)],
+    { axes: [axis], keepDims: true },
+    `${name}.sum`,
+  );
   return b.op('clamp', [b.op('sqrt', [sq], {}, `${name}.norm`)], { min: eps }, name);
 }
 
@@ -45,7 +50,12 @@ export const cosineSimilarity: VjpRule<DistanceAttrs> = (args) => {
   const both = b.op('mul', [mx, my], {}, 'norms');
   const side = (self: Value, other: Value, m: Value, tag: string): Value => {
     const cross = b.op('div', [other, both], {}, `${tag}.cross`);
-    const radial = b.op('mul', [s, b.op('div', [self, b.op('mul', [m, m], {}, `${tag}.m2`)], {}, `${tag}.unit`)], {}, `${tag}.radial`);
+    const radial = b.op(
+      'mul',
+      [s, b.op('div', [self, b.op('mul', [m, m], {}, `${tag}.m2`)], {}, `${tag}.unit`)],
+      {},
+      `${tag}.radial`,
+    );
     return b.op('mul', [dy, b.op('sub', [cross, radial], {}, `${tag}.slope`)], {}, tag);
   };
   return [args.needs[0] ? side(x, y, mx, 'da') : undefined, args.needs[1] ? side(y, x, my, 'db') : undefined];
@@ -68,7 +78,12 @@ export const bceWithLogits: VjpRule<Record<string, never>> = (args) => {
 export const contrastiveLoss: VjpRule<MarginAttrs> = (args) => {
   const { b } = args;
   const [d, y] = args.inputs as [Value, Value];
-  const hinge = b.op('relu', [b.op('scale', [d], { alpha: -1, beta: args.attrs.margin }, 'gap')], {}, 'hinge');
+  const hinge = b.op(
+    'relu',
+    [b.op('scale', [d], { alpha: -1, beta: args.attrs.margin }, 'gap')],
+    {},
+    'hinge',
+  );
   const pull = b.op('mul', [y, d], {}, 'pull');
   const push = b.op('mul', [b.op('scale', [y], { alpha: -1, beta: 1 }, 'different'), hinge], {}, 'push');
   const slope = b.op('sub', [pull, push], {}, 'slope');
@@ -81,7 +96,12 @@ export const tripletLoss: VjpRule<TripletAttrs> = (args) => {
   const [anchor, pos, neg] = args.inputs as [Value, Value, Value];
   const unitDiff = (other: Value, tag: string): { unit: Value; norm: Value } => {
     const v = b.op('scale', [b.op('sub', [anchor, other], {}, `${tag}.sub`)], { beta: a.eps }, `${tag}.diff`);
-    const sq = b.op('reduceSum', [b.op('mul', [v, v], {}, `${tag}.sq`)], { axes: [1], keepDims: true }, `${tag}.sum`);
+    const sq = b.op(
+      'reduceSum',
+      [b.op('mul', [v, v], {}, `${tag}.sq`)],
+      { axes: [1], keepDims: true },
+      `${tag}.sum`,
+    );
     const norm = b.op('sqrt', [sq], {}, `${tag}.norm`);
     return { unit: b.op('div', [v, norm], {}, `${tag}.unit`), norm };
   };

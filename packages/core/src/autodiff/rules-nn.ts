@@ -80,7 +80,8 @@ export const concat: VjpRule<ConcatAttrs> = (args) => {
 function reduceBackward(args: Parameters<VjpRule<ReduceAttrs>>[0]): ReturnType<VjpRule<ReduceAttrs>> {
   const x = args.inputs[0]!;
   const r = x.shape.length;
-  const axes = args.attrs.axes.length === 0 ? x.shape.map((_, i) => i) : args.attrs.axes.map((a) => (a + r) % r);
+  const axes =
+    args.attrs.axes.length === 0 ? x.shape.map((_, i) => i) : args.attrs.axes.map((a) => (a + r) % r);
   const insertAxes = args.attrs.keepDims ? [] : [...axes].sort((p, q) => p - q);
   let dy = onlyDy(args);
   if (args.node.op === 'reduceMean') {

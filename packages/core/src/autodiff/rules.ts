@@ -5,10 +5,10 @@
  * gradient ops themselves are never differentiated again.
  */
 import type { OpAttrs, OpName } from '../ops/table.js';
+import type { VjpRule } from './rule.js';
 import * as el from './rules-elementwise.js';
 import * as loss from './rules-loss.js';
 import * as nn from './rules-nn.js';
-import type { VjpRule } from './rule.js';
 
 export type VjpTable = { readonly [K in OpName]: VjpRule<OpAttrs[K]> | null };
 

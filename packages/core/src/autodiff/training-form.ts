@@ -30,7 +30,8 @@ export function trainingForm(graph: Graph): TrainingForm {
   const rename = new Map<string, Value>();
   const value = (name: string): Value | undefined => (name ? (rename.get(name) ?? b.value(name)) : undefined);
   for (const p of graph.params) {
-    if (p.kind === 'parameter') b.param(p.name, p.shape as number[], p.init, { trainable: p.trainable, dtype: p.dtype });
+    if (p.kind === 'parameter')
+      b.param(p.name, p.shape as number[], p.init, { trainable: p.trainable, dtype: p.dtype });
     else b.buffer(p.name, p.shape as number[], p.init, p.dtype);
   }
   const current = new Map<string, Value>();
@@ -62,7 +63,9 @@ export function trainingForm(graph: Graph): TrainingForm {
       }
     } else {
       const outs = b.opMulti(node.op as never, inputs, node.attrs as never, name);
-      node.outputs.forEach((o, i) => rename.set(o, outs[i]!));
+      node.outputs.forEach((o, i) => {
+        rename.set(o, outs[i]!);
+      });
     }
   }
   for (const o of graph.outputs) b.output(o.name, value(o.value)!);

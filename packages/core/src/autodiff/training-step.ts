@@ -5,7 +5,7 @@
  */
 import { GraphBuilder } from '../ir/builder.js';
 import type { Graph, Value } from '../ir/types.js';
-import { checkOptimizer, type ClipConfig, type OptimizerConfig, slotNames } from '../train/optimizer.js';
+import { type ClipConfig, checkOptimizer, type OptimizerConfig, slotNames } from '../train/optimizer.js';
 import { gradInto } from './grad.js';
 import { clipGradients, updateParam } from './optimizer.js';
 import { AutodiffError } from './rule.js';
@@ -53,7 +53,15 @@ export function trainingStep(graph: Graph, o: TrainingStepOptions = {}): Trainin
 
   const live = graph.params.filter((p) => p.trainable && grads.has(p.name));
   const frozen = graph.params.filter((p) => p.trainable && !grads.has(p.name)).map((p) => p.name);
-  const clipped = o.clip ? b.branch('clip', () => clipGradients(b, live.map((p) => grads.get(p.name)!), o.clip!)) : undefined;
+  const clipped = o.clip
+    ? b.branch('clip', () =>
+        clipGradients(
+          b,
+          live.map((p) => grads.get(p.name)!),
+          o.clip!,
+        ),
+      )
+    : undefined;
 
   const updates = new Map<string, string>(form.bufferUpdates);
   const slots: OptimizerSlot[] = [];

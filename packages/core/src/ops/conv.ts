@@ -143,5 +143,6 @@ export const conv2dFilterGrad: OpSpec<Conv2dGradAttrs> = {
     checkDy(dy.shape, staticDim(x.shape[2], 'input height'), staticDim(x.shape[3], 'input width'), kh, kw, a);
     return [{ dtype: 'float32', shape: [o, c / a.groups, kh, kw] }];
   },
-  flops: ([, dy], [dw], _a, bind) => boundSize(dy!.shape, bind) * (boundSize(dw!.shape) / (dw!.shape[0] as number)),
+  flops: ([, dy], [dw], _a, bind) =>
+    boundSize(dy!.shape, bind) * (boundSize(dw!.shape) / (dw!.shape[0] as number)),
 };

@@ -1,6 +1,7 @@
 /** Element-wise ops: unary (relu, abs, sigmoid, sqrt, exp, sign), broadcasting binary (add, sub, mul, div, reluGrad), scale and clamp. */
-import { boundSize } from '../ir/shape.js';
+
 import { ShapeError } from '../ir/errors.js';
+import { boundSize } from '../ir/shape.js';
 import { checkKnown, none, num } from './attrs.js';
 import { broadcast, float } from './check.js';
 import type { OpSpec } from './spec.js';

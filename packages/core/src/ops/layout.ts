@@ -81,7 +81,9 @@ export const reshapeLike: OpSpec<Record<string, never>> = {
     const x = float(xt, 'x');
     const like = need(lt, 'like');
     if (sizeKey(x.shape) !== sizeKey(like.shape))
-      throw new ShapeError(`x ${formatType(x)} cannot take the shape of like ${formatType(like)}: sizes differ`);
+      throw new ShapeError(
+        `x ${formatType(x)} cannot take the shape of like ${formatType(like)}: sizes differ`,
+      );
     return [{ dtype: 'float32', shape: like.shape }];
   },
   flops: () => 0,
@@ -108,7 +110,8 @@ export const slice: OpSpec<SliceAttrs> = {
     const x = float(xt, 'x');
     const ax = normAxis(a.axis, x.shape.length);
     const size = staticDim(x.shape[ax], `dimension ${ax}`);
-    if (a.end > size) throw new ShapeError(`attribute 'end' ${a.end} is past dimension ${ax} of size ${size}`);
+    if (a.end > size)
+      throw new ShapeError(`attribute 'end' ${a.end} is past dimension ${ax} of size ${size}`);
     const shape: Dim[] = [...x.shape];
     shape[ax] = a.end - a.start;
     return [{ dtype: 'float32', shape }];
@@ -122,8 +125,7 @@ export interface BroadcastToAttrs {
 }
 
 export const broadcastTo: OpSpec<BroadcastToAttrs> = {
-  doc:
-    "y = x, with size-1 dimensions inserted at insertAxes, broadcast to the shape of like; like's values are not read.",
+  doc: "y = x, with size-1 dimensions inserted at insertAxes, broadcast to the shape of like; like's values are not read.",
   inputs: [{ name: 'x' }, { name: 'like' }],
   outputs: ['y'],
   attrs: (raw) => {

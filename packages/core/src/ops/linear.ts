@@ -68,7 +68,9 @@ export const matmul: OpSpec<MatmulAttrs> = {
     const [m, ka] = t.transA ? [a.shape[1]!, a.shape[0]!] : [a.shape[0]!, a.shape[1]!];
     const [kb, n] = t.transB ? [b.shape[1]!, b.shape[0]!] : [b.shape[0]!, b.shape[1]!];
     if (ka !== kb)
-      throw new ShapeError(`a ${formatType(a)} and b ${formatType(b)} do not multiply (inner sizes ${ka} vs ${kb})`);
+      throw new ShapeError(
+        `a ${formatType(a)} and b ${formatType(b)} do not multiply (inner sizes ${ka} vs ${kb})`,
+      );
     return [{ dtype: 'float32', shape: [m, n] }];
   },
   flops: ([a], [y], t, bind) => boundSize(y!.shape, bind) * (a!.shape[t.transA ? 0 : 1] as number),

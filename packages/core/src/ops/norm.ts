@@ -49,7 +49,11 @@ export const batchNorm: OpSpec<BatchNormAttrs> = {
   flops: (_i, [y], _a, bind) => boundSize(y!.shape, bind),
 };
 
-function checkChannels(x: TensorType, params: readonly (TensorType | undefined)[], names: readonly string[]): void {
+function checkChannels(
+  x: TensorType,
+  params: readonly (TensorType | undefined)[],
+  names: readonly string[],
+): void {
   names.forEach((name, i) => {
     const p = float(params[i], name, 1);
     if (p.shape[0] !== x.shape[1])
@@ -61,7 +65,13 @@ export const batchNormTrain: OpSpec<BatchNormAttrs> = {
   doc:
     'batchNorm in train mode with its statistics as outputs: mean and invStd = 1 / sqrt(var + eps) of the ' +
     'biased batch variance per channel, and the running buffers after the momentum update (variance unbiased).',
-  inputs: [{ name: 'x' }, { name: 'weight' }, { name: 'bias' }, { name: 'runningMean' }, { name: 'runningVar' }],
+  inputs: [
+    { name: 'x' },
+    { name: 'weight' },
+    { name: 'bias' },
+    { name: 'runningMean' },
+    { name: 'runningVar' },
+  ],
   outputs: ['y', 'mean', 'invStd', 'runningMeanOut', 'runningVarOut'],
   attrs: batchNorm.attrs,
   shape: ([xt, ...params]) => {

@@ -10,6 +10,6 @@ export {
 export { EarlyStopping, type EarlyStoppingConfig } from './early-stopping.js';
 export { RateMeter, type TrainEvent, type ValidationMetrics } from './events.js';
 export { type EpochRecord, TrainingError, type TrainOptions, type TrainResult, train } from './loop.js';
+export * from './optimizer.js';
 export { checkSchedule, learningRate, type Schedule, type ScheduleConfig } from './schedule.js';
 export { validate } from './validate.js';
-export * from './optimizer.js';

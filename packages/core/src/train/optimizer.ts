@@ -43,7 +43,8 @@ export function checkOptimizer(c: OptimizerConfig): void {
   if (c.kind === 'sgd') {
     const m = c.momentum ?? 0;
     if (m < 0) bad(`momentum must be >= 0, got ${m}`);
-    if (c.nesterov && (m <= 0 || (c.dampening ?? 0) !== 0)) bad('nesterov needs momentum > 0 and dampening 0');
+    if (c.nesterov && (m <= 0 || (c.dampening ?? 0) !== 0))
+      bad('nesterov needs momentum > 0 and dampening 0');
   } else {
     for (const [k, v] of [
       ['beta1', c.beta1 ?? 0.9],
