@@ -5,7 +5,9 @@
 #   trains a few steps of the ResNet-18 Siamese (1x105x105, batch 16) with device 'gpu', and prints
 #   whether TensorFlow really used the GPU and the training pairs/s.
 # onnx: installs onnxruntime-node's CUDA provider (CUDA 12.x + cuDNN 9), runs the exported pair
-#   model on CUDA and on CPU, checks that they agree, and prints inference pairs/s on both.
+#   model on CUDA and on CPU, checks that they agree, and prints inference pairs/s on both; then
+#   trains a few steps through onnxruntime (the IR's training-step graph) on CUDA and on CPU and
+#   prints training pairs/s and whether the first losses agree.
 # tfjs-node-gpu needs CUDA 11.2 and cuDNN 8.1 libraries (libcudart.so.11.0, libcudnn.so.8); without
 # them libtensorflow silently runs on the CPU, which this check reports. The workspace's
 # package.json, lockfile and pnpm-workspace.yaml are restored afterwards; node_modules keeps the package.
@@ -120,6 +122,41 @@ const cudaOut = (await cuda.session.run(feeds)).logit.data;
 const diff = Math.max(...Array.from(cudaOut, (v, i) => Math.abs(v - cpuOut[i])));
 console.log(`parity CUDA vs CPU: max |logit diff| ${diff.toExponential(2)} ${diff < 1e-3 ? 'OK' : 'TOO LARGE (TF32 convolutions?)'}`);
 console.log(`inference: CUDA ${(await rate(cuda.session)).toFixed(1)} pairs/s, CPU ${(await rate(cpu.session)).toFixed(1)} pairs/s (ResNet-18 Siamese, 1x105x105, batch ${n})`);
+JS
+  echo "== train $STEPS steps through onnxruntime (core's training-step graph) on CUDA, then on CPU"
+  node --input-type=module - "$STEPS" <<'JS'
+import { createOnnxBackend } from './packages/backend-onnx/dist/index.js';
+import { allocate, initWeights, Random, siameseTraining } from './packages/core/dist/index.js';
+const steps = Number(process.argv[2]);
+const graph = siameseTraining({ encoder: 'resnet18', input: { channels: 1, height: 105, width: 105 } }, { kind: 'bce' });
+const weights = initWeights(graph, 1);
+const r = new Random(3);
+const img = () => { const t = allocate('float32', [16, 1, 105, 105]); t.data.forEach((_, i) => { t.data[i] = r.normal(); }); return t; };
+const labels = allocate('float32', [16, 1]);
+labels.data.forEach((_, i) => { labels.data[i] = i % 2; });
+const batch = { inputs: { x1: img(), x2: img(), labels }, size: 16 };
+const train = async (device) => {
+  const b = await createOnnxBackend({ graph, weights, device, optimizer: { kind: 'adam' } });
+  const losses = [];
+  for (let i = 0; i < 2; i++) losses.push((await b.step(batch, 1e-3)).loss);
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) losses.push((await b.step(batch, 1e-3)).loss);
+  const pps = (steps * 16) / ((performance.now() - t0) / 1000);
+  console.log(`${b.deviceSummary}: ${pps.toFixed(1)} training pairs/s; losses ${losses.slice(0, 3).map((l) => l.toFixed(5)).join(', ')}`);
+  await b.dispose();
+  return losses;
+};
+let cuda;
+try {
+  cuda = await train('cuda');
+} catch (e) {
+  console.log(`CUDA training: NOT usable: ${e.message}`);
+}
+const cpu = await train('cpu');
+if (cuda) {
+  const gap = Math.max(...cuda.slice(0, 3).map((l, i) => Math.abs(l - cpu[i])));
+  console.log(`first-step losses CUDA vs CPU: max diff ${gap.toExponential(2)} ${gap < 1e-3 ? 'OK' : 'TOO LARGE'}`);
+} else process.exitCode = 1;
 JS
 }
 

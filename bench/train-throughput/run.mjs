@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-// Training throughput, side by side in one run: @siamese/backend-tfjs and the PyTorch reference on
-// the same model (ResNet-18 Siamese, 1x105x105, batch 16 pairs, BCE, Adam lr 1e-3), the same
-// weights and inputs. Each side runs in its own process (so peak RSS is its own), one after the
-// other. Needs the built packages and Debian's python3-torch:
-//   pnpm --filter @siamese/backend-tfjs build && node bench/train-throughput/run.mjs [--device auto]
+// Training throughput, side by side in one run: PyTorch (CPU), @siamese/backend-onnx (the IR's
+// training-step graph in onnxruntime) and @siamese/backend-tfjs (whatever tfjs platform loads) on
+// the same Siamese model, weights and inputs (BCE, Adam lr 1e-3). Each side of each configuration
+// runs in its own process, so peak RSS is its own; every side gets the same thread count.
+//   pnpm build && node bench/train-throughput/run.mjs
+//   node bench/train-throughput/run.mjs --configs resnet18:105:16 --sides torch,onnx
+// A configuration is arch:size:batch[:channels] (channels default 1).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initWeights, Random, saveWeights, siameseTraining } from '../../packages/core/dist/index.js';
@@ -14,71 +16,120 @@ import { table } from '../lib/stats.mjs';
 
 const { values: args } = parseArgs({
   options: {
+    configs: { type: 'string', default: 'resnet18:105:8,resnet18:105:16,resnet50:224:8:3' },
+    sides: { type: 'string', default: 'torch,onnx,tfjs' },
     device: { type: 'string', default: 'auto' },
-    arch: { type: 'string', default: 'resnet18' },
-    size: { type: 'string', default: '105' },
-    batch: { type: 'string', default: '16' },
+    threads: { type: 'string', default: String(availableParallelism()) },
     warmup: { type: 'string', default: '2' },
     runs: { type: 'string', default: '3' },
     steps: { type: 'string', default: '3' },
+    // tfjs is 5-50x slower: fewer timed steps keep the run short.
+    'tfjs-steps': { type: 'string', default: '1' },
   },
 });
 const PYTHON = '/usr/bin/python3';
-const size = Number(args.size);
-const n = Number(args.batch);
-const timing = ['--warmup', args.warmup, '--runs', args.runs, '--steps', args.steps];
+const sides = args.sides.split(',');
+const here = (f) => new URL(f, import.meta.url).pathname;
+const last = (out) => JSON.parse(out.trim().split('\n').at(-1));
+const run = (cmd, argv) =>
+  last(execFileSync(cmd, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
 
-const dir = mkdtempSync(join(tmpdir(), 'siamese-train-bench-'));
-try {
-  const config = { encoder: args.arch, input: { channels: 1, height: size, width: size } };
-  await saveWeights(join(dir, 'w.safetensors'), initWeights(siameseTraining(config, { kind: 'bce' }), 7));
-  const r = new Random(11);
-  const image = () => Float32Array.from({ length: n * size * size }, () => r.normal());
-  const shape = [n, 1, size, size];
-  await saveWeights(join(dir, 'in.safetensors'), [
-    ['x1', { dtype: 'float32', shape, data: image() }],
-    ['x2', { dtype: 'float32', shape, data: image() }],
-    ['labels', { dtype: 'float32', shape: [n, 1], data: Float32Array.from({ length: n }, (_, i) => i % 2) }],
-  ]);
-  const files = ['--weights', join(dir, 'w.safetensors'), '--inputs', join(dir, 'in.safetensors')];
-  const last = (out) => JSON.parse(out.trim().split('\n').at(-1));
-  const run = (cmd, argv) =>
-    last(execFileSync(cmd, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
-  const here = (f) => new URL(f, import.meta.url).pathname;
-  const tfjs = run(process.execPath, [
-    here('./tfjs.mjs'),
-    ...files,
-    '--arch',
-    args.arch,
-    '--size',
-    args.size,
-    '--device',
-    args.device,
-    ...timing,
-  ]);
-  const torch = run(PYTHON, [here('./torch_ref.py'), ...files, '--arch', args.arch, ...timing]);
-  console.log(
-    `${args.arch} Siamese, 1x${size}x${size}, batch ${n} pairs, Adam; median of ${args.runs} runs x ${args.steps} steps after ${args.warmup} warm-up steps`,
-  );
-  console.log(`tfjs: ${tfjs.device}`);
-  console.log(`torch ${torch.torch}, ${torch.threads} threads`);
-  console.log(
-    table([
-      ['', 'pairs/s', 'peak RSS MiB', 'eval loss (same weights)'],
-      ['tfjs', tfjs.pairsPerSecond.toFixed(2), tfjs.peakRssMb.toFixed(0), tfjs.evalLoss.toFixed(5)],
-      ['PyTorch', torch.pairsPerSecond.toFixed(2), torch.peakRssMb.toFixed(0), torch.evalLoss.toFixed(5)],
+async function measure(spec) {
+  const [arch, sizeText, batchText, channelsText = '1'] = spec.split(':');
+  const [size, n, channels] = [Number(sizeText), Number(batchText), Number(channelsText)];
+  const dir = mkdtempSync(join(tmpdir(), 'siamese-train-bench-'));
+  try {
+    const config = { encoder: arch, input: { channels, height: size, width: size } };
+    await saveWeights(join(dir, 'w.safetensors'), initWeights(siameseTraining(config, { kind: 'bce' }), 7));
+    const r = new Random(11);
+    const image = () => Float32Array.from({ length: n * channels * size * size }, () => r.normal());
+    const shape = [n, channels, size, size];
+    await saveWeights(join(dir, 'in.safetensors'), [
+      ['x1', { dtype: 'float32', shape, data: image() }],
+      ['x2', { dtype: 'float32', shape, data: image() }],
       [
-        'tfjs/PyTorch',
-        (tfjs.pairsPerSecond / torch.pairsPerSecond).toFixed(3),
-        (tfjs.peakRssMb / torch.peakRssMb).toFixed(2),
-        '',
+        'labels',
+        { dtype: 'float32', shape: [n, 1], data: Float32Array.from({ length: n }, (_, i) => i % 2) },
       ],
-    ]),
-  );
-  if (Math.abs(tfjs.evalLoss - torch.evalLoss) > 1e-3 * Math.max(1, Math.abs(torch.evalLoss))) {
-    console.error(`eval losses differ: tfjs ${tfjs.evalLoss}, torch ${torch.evalLoss}: not the same model`);
-    process.exitCode = 1;
+    ]);
+    const common = [
+      '--weights',
+      join(dir, 'w.safetensors'),
+      '--inputs',
+      join(dir, 'in.safetensors'),
+      '--arch',
+      arch,
+    ];
+    const timing = (steps) => ['--warmup', args.warmup, '--runs', args.runs, '--steps', steps];
+    const js = [
+      '--size',
+      String(size),
+      '--channels',
+      String(channels),
+      '--device',
+      args.device,
+      '--threads',
+      args.threads,
+    ];
+    const results = {};
+    if (sides.includes('torch'))
+      results.PyTorch = run(PYTHON, [
+        here('./torch_ref.py'),
+        ...common,
+        '--threads',
+        args.threads,
+        ...timing(args.steps),
+      ]);
+    if (sides.includes('onnx'))
+      results['backend-onnx'] = run(process.execPath, [
+        here('./onnx.mjs'),
+        ...common,
+        ...js,
+        ...timing(args.steps),
+      ]);
+    if (sides.includes('tfjs'))
+      results['backend-tfjs'] = run(process.execPath, [
+        here('./tfjs.mjs'),
+        ...common,
+        ...js,
+        '--warmup',
+        '1',
+        '--runs',
+        args.runs,
+        '--steps',
+        args['tfjs-steps'],
+      ]);
+    const torch = results.PyTorch;
+    console.log(
+      `\n${arch} Siamese, ${channels}x${size}x${size}, batch ${n} pairs, Adam, ${args.threads} threads each`,
+    );
+    for (const [k, v] of Object.entries(results)) if (v.device) console.log(`  ${k}: ${v.device}`);
+    if (torch) console.log(`  PyTorch ${torch.torch}, ${torch.threads} threads`);
+    const rows = [['', 'pairs/s', 'x PyTorch', 'peak RSS MiB', 'eval loss (same weights)']];
+    for (const [k, v] of Object.entries(results)) {
+      rows.push([
+        k,
+        v.pairsPerSecond.toFixed(2),
+        torch ? (v.pairsPerSecond / torch.pairsPerSecond).toFixed(3) : '',
+        v.peakRssMb.toFixed(0),
+        v.evalLoss.toFixed(5),
+      ]);
+    }
+    console.log(table(rows));
+    for (const [k, v] of Object.entries(results)) {
+      if (torch && Math.abs(v.evalLoss - torch.evalLoss) > 1e-3 * Math.max(1, Math.abs(torch.evalLoss))) {
+        console.error(
+          `eval losses differ: ${k} ${v.evalLoss}, PyTorch ${torch.evalLoss}: not the same model`,
+        );
+        process.exitCode = 1;
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-} finally {
-  rmSync(dir, { recursive: true, force: true });
 }
+
+console.log(
+  `median pairs/s of ${args.runs} runs x ${args.steps} steps after ${args.warmup} warm-up steps (tfjs: ${args['tfjs-steps']} step per run)`,
+);
+for (const spec of args.configs.split(',')) await measure(spec);

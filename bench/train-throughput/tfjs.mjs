@@ -1,4 +1,5 @@
-// tfjs side of bench/train-throughput, run by run.mjs in its own process so its peak RSS is its own:
+// tfjs side of bench/train-throughput, run by run.mjs in its own process so its peak RSS is its own
+// (--threads is accepted for symmetry: tfjs wasm runs single-threaded in Node):
 //   node bench/train-throughput/tfjs.mjs --weights w.safetensors --inputs in.safetensors [--device auto]
 // Prints one JSON line: median pairs/s over --runs timed runs of --steps steps, the eval loss
 // before training (to check both sides compute the same thing), peak RSS and the device used.
@@ -14,13 +15,15 @@ const { values: a } = parseArgs({
     arch: { type: 'string', default: 'resnet18' },
     size: { type: 'string', default: '105' },
     device: { type: 'string', default: 'auto' },
+    threads: { type: 'string', default: '' },
+    channels: { type: 'string', default: '1' },
     warmup: { type: 'string', default: '2' },
     runs: { type: 'string', default: '3' },
     steps: { type: 'string', default: '3' },
   },
 });
 const size = Number(a.size);
-const config = { encoder: a.arch, input: { channels: 1, height: size, width: size } };
+const config = { encoder: a.arch, input: { channels: Number(a.channels), height: size, width: size } };
 const graph = siameseTraining(config, { kind: 'bce' });
 const weights = (await loadWeights(a.weights)).tensors;
 const inputs = (await loadWeights(a.inputs)).tensors;

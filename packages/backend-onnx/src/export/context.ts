@@ -184,6 +184,11 @@ export class LoweringContext {
     this.pending.clear();
   }
 
+  /** `make()` the first time `key` is asked for, the same value after (e.g. one weight transform per step). */
+  once(key: string, make: () => string): string {
+    return this.cached(`once:${key}`, make);
+  }
+
   private cached(key: string, make: () => string): string {
     let name = this.constants.get(key);
     if (name === undefined) {

@@ -71,7 +71,16 @@ export async function chooseBackend(s: TrainSettings, graph: Graph): Promise<Cho
     const why = await tfjsGpu();
     if (!why)
       return { backend: await openTfjs(s, graph), name: 'tfjs (auto: its GPU build runs on a GPU here)' };
-    return { backend: await openOnnx(s, graph), name: `onnx (auto: ${why})` };
+    try {
+      return { backend: await openOnnx(s, graph), name: `onnx (auto: ${why})` };
+    } catch (e) {
+      if (s.device === 'auto') throw e;
+      // An explicit GPU request that neither backend can meet: say why for both.
+      const onnx = e instanceof Error ? e.message : String(e);
+      throw new UsageError(
+        `--device ${s.device}: no GPU training backend is usable here: tfjs: ${why}; onnxruntime: ${onnx}`,
+      );
+    }
   }
   return { backend: await openOnnx(s, graph), name: 'onnx (auto: onnxruntime trains fastest on the CPU)' };
 }

@@ -1,0 +1,55 @@
+// onnxruntime side of bench/train-throughput (core's training-step graph in one session), run by run.mjs in
+// its own process so its peak RSS is its own:
+//   node bench/train-throughput/onnx.mjs --weights w.safetensors --inputs in.safetensors [--device auto]
+// Prints one JSON line: median pairs/s over --runs timed runs of --steps steps, the eval loss
+// before training (to check both sides compute the same thing), peak RSS and the device used.
+import { parseArgs } from 'node:util';
+import { createOnnxBackend } from '../../packages/backend-onnx/dist/index.js';
+import { loadWeights, siameseTraining } from '../../packages/core/dist/index.js';
+import { median } from '../lib/stats.mjs';
+
+const { values: a } = parseArgs({
+  options: {
+    weights: { type: 'string' },
+    inputs: { type: 'string' },
+    arch: { type: 'string', default: 'resnet18' },
+    size: { type: 'string', default: '105' },
+    device: { type: 'string', default: 'auto' },
+    threads: { type: 'string', default: '' },
+    channels: { type: 'string', default: '1' },
+    warmup: { type: 'string', default: '2' },
+    runs: { type: 'string', default: '3' },
+    steps: { type: 'string', default: '3' },
+  },
+});
+const size = Number(a.size);
+const config = { encoder: a.arch, input: { channels: Number(a.channels), height: size, width: size } };
+const graph = siameseTraining(config, { kind: 'bce' });
+const weights = (await loadWeights(a.weights)).tensors;
+const inputs = (await loadWeights(a.inputs)).tensors;
+const batch = { inputs: Object.fromEntries(inputs), size: inputs.get('labels').shape[0] };
+const backend = await createOnnxBackend({
+  graph,
+  weights,
+  device: a.device === 'auto' ? 'auto' : a.device,
+  optimizer: { kind: 'adam' },
+  ...(a.threads ? { threads: Number(a.threads) } : {}),
+});
+const evalLoss = (await backend.evaluate(batch)).loss;
+for (let i = 0; i < Number(a.warmup); i++) await backend.step(batch, 1e-3);
+const rates = [];
+for (let r = 0; r < Number(a.runs); r++) {
+  const t0 = performance.now();
+  for (let s = 0; s < Number(a.steps); s++) await backend.step(batch, 1e-3);
+  rates.push((Number(a.steps) * batch.size) / ((performance.now() - t0) / 1000));
+}
+console.log(
+  JSON.stringify({
+    pairsPerSecond: median(rates),
+    rates,
+    evalLoss,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    device: backend.deviceSummary,
+  }),
+);
+await backend.dispose();
