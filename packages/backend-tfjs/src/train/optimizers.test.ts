@@ -1,12 +1,15 @@
 /** The optimizers against torch.optim (three steps on fixed gradients), and gradient clipping. */
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveDevice } from '../device.js';
 import { clipGradients } from './clip.js';
 import { checkOptimizer, type OptimizerConfig, slotNames, update } from './optimizers.js';
 
-const fx = JSON.parse(await readFile(new URL('./__fixtures__/optimizers.json', import.meta.url), 'utf8')) as {
+// torch.optim's trajectories, shared by every backend through @siamese/core's conformance data.
+const fixture = createRequire(import.meta.url).resolve('@siamese/core/conformance/optimizers.json');
+const fx = JSON.parse(await readFile(fixture, 'utf8')) as {
   lr: number;
   p0: number[];
   grads: number[][];

@@ -1,13 +1,14 @@
-"""Three steps of each optimizer config on fixed gradients, from torch.optim, for optimizers.test.ts.
+"""Three steps of each optimizer config on fixed gradients, from torch.optim: every backend's optimizer
+tests read packages/core/conformance/optimizers.json.
 
-Run with Debian's torch: /usr/bin/python3 packages/backend-tfjs/tools/optimizers.py
+Run with Debian's torch: /usr/bin/python3 tools/reference/optimizers.py
 """
 import json
 import pathlib
 
 import torch
 
-OUT = pathlib.Path(__file__).resolve().parents[1] / "src/train/__fixtures__/optimizers.json"
+OUT = pathlib.Path(__file__).resolve().parents[2] / "packages/core/conformance/optimizers.json"
 
 CONFIGS = [
     ({"kind": "sgd"}, lambda p: torch.optim.SGD(p, lr=0.1)),
@@ -36,7 +37,7 @@ def main():
             opt.step()
             steps.append(p.detach().tolist())
         cases.append({"config": config, "steps": steps})
-    doc = {"generator": "packages/backend-tfjs/tools/optimizers.py", "torch": torch.__version__, "lr": 0.1,
+    doc = {"generator": "tools/reference/optimizers.py", "torch": torch.__version__, "lr": 0.1,
            "p0": p0.tolist(), "grads": [g.tolist() for g in grads], "cases": cases}
     OUT.write_text(json.dumps(doc, indent=1) + "\n")
     print(f"wrote {len(cases)} cases to {OUT}")
