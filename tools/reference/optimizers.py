@@ -1,5 +1,5 @@
 """Three steps of each optimizer config on fixed gradients, from torch.optim: every backend's optimizer
-tests read packages/core/conformance/optimizers.json.
+tests read packages/core/conformance/optimizers/torch-optim.json.
 
 Run with Debian's torch: /usr/bin/python3 tools/reference/optimizers.py
 """
@@ -8,7 +8,7 @@ import pathlib
 
 import torch
 
-OUT = pathlib.Path(__file__).resolve().parents[2] / "packages/core/conformance/optimizers.json"
+OUT = pathlib.Path(__file__).resolve().parents[2] / "packages/core/conformance/optimizers/torch-optim.json"
 
 CONFIGS = [
     ({"kind": "sgd"}, lambda p: torch.optim.SGD(p, lr=0.1)),

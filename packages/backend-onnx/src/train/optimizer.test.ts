@@ -18,7 +18,7 @@ import { trainingModel } from './step-model.js';
 const require = createRequire(import.meta.url);
 const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
 const fx = JSON.parse(
-  await readFile(require.resolve('@siamese/core/conformance/optimizers.json'), 'utf8'),
+  await readFile(require.resolve('@siamese/core/conformance/optimizers/torch-optim.json'), 'utf8'),
 ) as {
   lr: number;
   p0: number[];

@@ -1,12 +1,8 @@
 /** Gradient clipping like torch.nn.utils.clip_grad_norm_ (global L2 norm) and clip_grad_value_. */
+import type { ClipConfig } from '@siamese/core';
 import * as tf from '@tensorflow/tfjs-core';
 
-export interface ClipConfig {
-  /** Scale all gradients so their global L2 norm is at most this. */
-  readonly maxNorm?: number;
-  /** Clamp every gradient element to [-maxValue, maxValue] (applied before maxNorm). */
-  readonly maxValue?: number;
-}
+export type { ClipConfig } from '@siamese/core';
 
 /** New gradients (call inside tf.tidy). */
 export function clipGradients(grads: readonly tf.Tensor[], c: ClipConfig): tf.Tensor[] {

@@ -8,7 +8,9 @@ import { clipGradients } from './clip.js';
 import { checkOptimizer, type OptimizerConfig, slotNames, update } from './optimizers.js';
 
 // torch.optim's trajectories, shared by every backend through @siamese/core's conformance data.
-const fixture = createRequire(import.meta.url).resolve('@siamese/core/conformance/optimizers.json');
+const fixture = createRequire(import.meta.url).resolve(
+  '@siamese/core/conformance/optimizers/torch-optim.json',
+);
 const fx = JSON.parse(await readFile(fixture, 'utf8')) as {
   lr: number;
   p0: number[];

@@ -2,52 +2,12 @@
  * Optimizers with PyTorch's update rules (torch.optim SGD, Adam, AdamW) and state slots named like
  * torch's (`exp_avg`, `exp_avg_sq`, `momentum_buffer`), readable and writable for checkpoints.
  */
+import type { OptimizerConfig } from '@siamese/core';
 import * as tf from '@tensorflow/tfjs-core';
 
-export type OptimizerConfig =
-  | {
-      readonly kind: 'sgd';
-      readonly momentum?: number;
-      readonly dampening?: number;
-      readonly nesterov?: boolean;
-      /** L2 penalty added to the gradient. */
-      readonly weightDecay?: number;
-    }
-  | {
-      readonly kind: 'adam' | 'adamw';
-      readonly beta1?: number;
-      readonly beta2?: number;
-      readonly eps?: number;
-      /** Adam: L2 added to the gradient. AdamW: decoupled decay, p *= 1 - lr * wd (default 0.01). */
-      readonly weightDecay?: number;
-    };
-
-/** Slot names per parameter. */
-export function slotNames(c: OptimizerConfig): readonly string[] {
-  if (c.kind === 'sgd') return (c.momentum ?? 0) > 0 ? ['momentum_buffer'] : [];
-  return ['exp_avg', 'exp_avg_sq'];
-}
-
-export function checkOptimizer(c: OptimizerConfig): void {
-  const bad = (what: string): never => {
-    throw new Error(`optimizer ${c.kind}: ${what}`);
-  };
-  if (!['sgd', 'adam', 'adamw'].includes(c.kind)) bad(`kind must be sgd, adam or adamw`);
-  if ((c.weightDecay ?? 0) < 0) bad(`weightDecay must be >= 0, got ${c.weightDecay}`);
-  if (c.kind === 'sgd') {
-    const m = c.momentum ?? 0;
-    if (m < 0) bad(`momentum must be >= 0, got ${m}`);
-    if (c.nesterov && (m <= 0 || (c.dampening ?? 0) !== 0))
-      bad('nesterov needs momentum > 0 and dampening 0');
-  } else {
-    for (const [k, v] of [
-      ['beta1', c.beta1 ?? 0.9],
-      ['beta2', c.beta2 ?? 0.999],
-    ] as const) {
-      if (!(v >= 0 && v < 1)) bad(`${k} must be in [0, 1), got ${v}`);
-    }
-  }
-}
+// The settings, slot names and validation are core's (shared with every backend); the update rules
+// below are this backend's tfjs implementation of them.
+export { checkOptimizer, type OptimizerConfig, slotNames } from '@siamese/core';
 
 export interface Slots {
   get(param: string, slot: string): tf.Variable;

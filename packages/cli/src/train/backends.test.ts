@@ -1,0 +1,68 @@
+/**
+ * The two training backends agree: from the same weights and batches (core's siamese-tiny parity
+ * fixture, PyTorch's weights), Adam steps on tfjs (wasm) and onnxruntime (cpu) give the same losses,
+ * the same weights, and models that score pairs the same after export.
+ */
+
+import { createOnnxBackend, OnnxSiamese } from '@siamese/backend-onnx';
+import { createTfjsBackend } from '@siamese/backend-tfjs';
+import { defaultPreprocessing, siamese, siameseTraining } from '@siamese/core';
+import { loadParityFixture } from '@siamese/core/conformance';
+import { describe, expect, it } from 'vitest';
+
+const f = await loadParityFixture('siamese-tiny');
+const training = siameseTraining(f.config, { kind: 'bce' });
+const batch = { inputs: { ...f.inputs }, size: f.inputs.labels.shape[0] as number };
+
+describe('tfjs and onnxruntime training agree', () => {
+  it('on losses, weights and exported scores over five Adam steps', async () => {
+    const optimizer = { kind: 'adam' as const };
+    const tfjs = await createTfjsBackend({ graph: training, weights: f.weights, device: 'wasm', optimizer });
+    const onnx = await createOnnxBackend({ graph: training, weights: f.weights, device: 'cpu', optimizer });
+    try {
+      for (let i = 0; i < 5; i++) {
+        const [a, b] = [await tfjs.step(batch, 1e-2), await onnx.step(batch, 1e-2)];
+        expect(Math.abs(a.loss - b.loss), `step ${i + 1}: tfjs ${a.loss} vs onnx ${b.loss}`).toBeLessThan(
+          1e-3,
+        );
+      }
+      const [wt, wo] = [await tfjs.readWeights(), await onnx.readWeights()];
+      for (const [name, t] of wt) {
+        const o = wo.get(name)!;
+        if (t.dtype === 'int64') {
+          expect(o.data[0], name).toBe(t.data[0]);
+          continue;
+        }
+        let worst = 0;
+        t.data.forEach((v, i) => {
+          worst = Math.max(worst, Math.abs((v as number) - (o.data[i] as number)));
+        });
+        expect(worst, name).toBeLessThan(2e-3);
+      }
+      // Both trained models, exported, score the fixture's pairs alike.
+      const scores = async (weights: typeof wt) => {
+        const m = await OnnxSiamese.fromArtifact({
+          graph: siamese(f.config),
+          config: f.config,
+          preprocessing: defaultPreprocessing(f.config.input),
+          weights,
+        });
+        const { probability } = await m.score(f.inputs.x1, f.inputs.x2);
+        await m.dispose();
+        return probability;
+      };
+      const [st, so] = [await scores(wt), await scores(wo)];
+      st.forEach((v, i) => {
+        expect(Math.abs(v - so[i]!)).toBeLessThan(1e-3);
+      });
+      // The onnx backend's own eval-mode scores are those of its export.
+      const own = await onnx.evaluate(batch);
+      own.scores.forEach((v, i) => {
+        expect(Math.abs(v - so[i]!)).toBeLessThan(1e-5);
+      });
+    } finally {
+      tfjs.dispose();
+      await onnx.dispose();
+    }
+  });
+});
