@@ -99,7 +99,7 @@ async function measure(spec) {
         '--steps',
         args['tfjs-steps'],
       ]);
-    const torch = results.PyTorch;
+    const torch = results.PyTorch?.error ? undefined : results.PyTorch;
     console.log(
       `\n${arch} Siamese, ${channels}x${size}x${size}, batch ${n} pairs, Adam, ${args.threads} threads each`,
     );
@@ -107,6 +107,10 @@ async function measure(spec) {
     if (torch) console.log(`  PyTorch ${torch.torch}, ${torch.threads} threads`);
     const rows = [['', 'pairs/s', 'x PyTorch', 'peak RSS MiB', 'eval loss (same weights)']];
     for (const [k, v] of Object.entries(results)) {
+      if (v.error) {
+        rows.push([k, 'failed', '', '', v.error]);
+        continue;
+      }
       rows.push([
         k,
         v.pairsPerSecond.toFixed(2),
@@ -117,6 +121,7 @@ async function measure(spec) {
     }
     console.log(table(rows));
     for (const [k, v] of Object.entries(results)) {
+      if (v.error) continue;
       if (torch && Math.abs(v.evalLoss - torch.evalLoss) > 1e-3 * Math.max(1, Math.abs(torch.evalLoss))) {
         console.error(
           `eval losses differ: ${k} ${v.evalLoss}, PyTorch ${torch.evalLoss}: not the same model`,

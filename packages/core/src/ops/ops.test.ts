@@ -204,3 +204,65 @@ describe('batchNorm counter', () => {
     fails('batchNorm', [f('N', 4, 2, 2), c, c, c, c, f()], {}, /numBatchesTracked must be an int64 scalar/);
   });
 });
+
+describe('training ops', () => {
+  it('conv2d gradients give the forward input and weight shapes, and check dy against the forward', () => {
+    const a = { stride: 2, padding: 1 };
+    expect(out('conv2dInputGrad', [f('N', 8, 7, 7), f(8, 4, 3, 3)], { ...a, size: [14, 14] })).toEqual([
+      'N',
+      4,
+      14,
+      14,
+    ]);
+    // 13 rows also give 7 outputs at stride 2: the size attribute says which input it was.
+    expect(out('conv2dInputGrad', [f('N', 8, 7, 7), f(8, 4, 3, 3)], { ...a, size: [13, 13] })).toEqual([
+      'N',
+      4,
+      13,
+      13,
+    ]);
+    expect(out('conv2dFilterGrad', [f('N', 4, 14, 14), f('N', 8, 7, 7)], { ...a, size: [3, 3] })).toEqual([
+      8, 4, 3, 3,
+    ]);
+    expect(
+      out('conv2dFilterGrad', [f('N', 4, 8, 8), f('N', 6, 8, 8)], { padding: 1, groups: 2, size: 3 }),
+    ).toEqual([6, 2, 3, 3]);
+    fails(
+      'conv2dInputGrad',
+      [f('N', 8, 7, 7), f(8, 4, 3, 3)],
+      { ...a, size: [16, 16] },
+      /does not match the forward output 8x8/,
+    );
+    fails('conv2dFilterGrad', [f('N', 4, 14, 14), f('M', 8, 7, 7)], { ...a, size: 3 }, /same batch/);
+    fails('conv2dInputGrad', [f('N', 6, 7, 7), f(8, 4, 3, 3)], { ...a, size: 14 }, /must have 8 channels/);
+  });
+
+  it('maxPool2dGrad and the BatchNorm pair keep their inputs shapes', () => {
+    const pool = { kernel: 3, stride: 2, padding: 1 };
+    expect(out('maxPool2dGrad', [f('N', 2, 9, 9), f('N', 2, 5, 5)], pool)).toEqual(['N', 2, 9, 9]);
+    fails('maxPool2dGrad', [f('N', 2, 9, 9), f('N', 2, 4, 4)], pool, /forward output shape/);
+    const spec = untypedSpec('batchNormTrain');
+    const outs = spec.shape([f('N', 3, 4, 4), f(3), f(3), f(3), f(3)], spec.attrs({}));
+    expect(outs.map((t) => t.shape)).toEqual([['N', 3, 4, 4], [3], [3], [3], [3]]);
+    fails(
+      'batchNormGrad',
+      [f('N', 3, 4, 5), f('N', 3, 4, 4), f(3), f(3), f(3)],
+      {},
+      /must have the shape of x/,
+    );
+  });
+
+  it('broadcast helpers round-trip shapes, and slice and matmul check their bounds', () => {
+    expect(out('sumTo', [f('N', 3, 4), f(3, 1)])).toEqual([3, 1]);
+    expect(out('broadcastTo', [f('N', 3), f('N', 3, 4, 4)], { insertAxes: [2, 3] })).toEqual(['N', 3, 4, 4]);
+    expect(out('reshapeLike', [f('N', 12), f('N', 3, 2, 2)])).toEqual(['N', 3, 2, 2]);
+    fails('reshapeLike', [f('N', 12), f('N', 3, 2, 3)], {}, /sizes differ/);
+    fails('sumTo', [f(3, 4), f(5)], {}, /do not broadcast/);
+    expect(out('slice', [f('N', 10)], { axis: 1, start: 2, end: 5 })).toEqual(['N', 3]);
+    fails('slice', [f('N', 4)], { axis: 1, start: 2, end: 5 }, /past dimension 1 of size 4/);
+    expect(out('matmul', [f(5, 3), f(5, 4)], { transA: true })).toEqual([3, 4]);
+    fails('matmul', [f(5, 3), f(4, 2)], {}, /inner sizes 3 vs 4/);
+    expect(out('numel', [f('N', 3, 4)], { axes: [0, 2] })).toEqual([]);
+    fails('clamp', [f(3)], { min: 2, max: 1 }, /must not exceed/);
+  });
+});
