@@ -31,8 +31,19 @@ const PYTHON = '/usr/bin/python3';
 const sides = args.sides.split(',');
 const here = (f) => new URL(f, import.meta.url).pathname;
 const last = (out) => JSON.parse(out.trim().split('\n').at(-1));
-const run = (cmd, argv) =>
-  last(execFileSync(cmd, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
+/** One side's JSON line, or { error } with the line that explains a failed run (e.g. out of wasm memory). */
+const run = (cmd, argv) => {
+  try {
+    return last(
+      execFileSync(cmd, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 }),
+    );
+  } catch (e) {
+    const lines = String(e.stderr ?? e.message)
+      .split('\n')
+      .filter((l) => /error/i.test(l) && !/^\s+at /.test(l));
+    return { error: lines[0]?.trim() ?? `exit code ${e.status}` };
+  }
+};
 
 async function measure(spec) {
   const [arch, sizeText, batchText, channelsText = '1'] = spec.split(':');
