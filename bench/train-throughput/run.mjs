@@ -93,14 +93,18 @@ async function measure(spec) {
       ]);
     if (sides.includes('onnx'))
       results['backend-onnx'] = run(process.execPath, [
-        here('./onnx.mjs'),
+        here('./side.mjs'),
+        '--backend',
+        'onnx',
         ...common,
         ...js,
         ...timing(args.steps),
       ]);
     if (sides.includes('tfjs'))
       results['backend-tfjs'] = run(process.execPath, [
-        here('./tfjs.mjs'),
+        here('./side.mjs'),
+        '--backend',
+        'tfjs',
         ...common,
         ...js,
         '--warmup',

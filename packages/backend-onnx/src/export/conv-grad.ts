@@ -9,6 +9,8 @@ import { attr } from './context.js';
 import { reduceSumOf } from './reduce.js';
 import type { Lowering } from './types.js';
 
+type Args = Parameters<Lowering<Conv2dGradAttrs>>[0];
+
 const pads = (p: readonly [number, number]): number[] => [p[0], p[1], p[0], p[1]];
 
 export const conv2dInputGrad: Lowering<Conv2dGradAttrs> = (args) => {
@@ -22,13 +24,7 @@ export const conv2dInputGrad: Lowering<Conv2dGradAttrs> = (args) => {
  * (per group), padded by dilation * (k - 1) - padding. onnxruntime runs this as an ordinary Conv on
  * its fast NCHWc kernels, where ConvTranspose goes through a slower column-to-image path.
  */
-function flippedConv({
-  ctx,
-  inputs,
-  inputTypes,
-  outputs,
-  attrs: a,
-}: Parameters<Lowering<Conv2dGradAttrs>>[0]): void {
+function flippedConv({ ctx, inputs, inputTypes, outputs, attrs: a }: Args): void {
   const [o, cg, kh, kw] = inputTypes[1]!.shape as number[];
   const g = a.groups;
   const w = inputs[1]!;
@@ -58,7 +54,7 @@ function flippedConv({
   const pad = [0, 1].map((i) => a.dilation[i]! * ((i === 0 ? kh! : kw!) - 1) - a.padding[i]!);
   // A padding larger than the reach would need negative pads: crop dy's result instead (not in ResNets).
   if (pad.some((p) => p < 0)) {
-    convTranspose({ ctx, inputs, inputTypes, outputs, attrs: a } as Parameters<Lowering<Conv2dGradAttrs>>[0]);
+    convTranspose({ ctx, inputs, inputTypes, outputs, attrs: a } as Args);
     return;
   }
   ctx.op(
@@ -74,13 +70,7 @@ function flippedConv({
   );
 }
 
-function convTranspose({
-  ctx,
-  inputs,
-  inputTypes,
-  outputs,
-  attrs: a,
-}: Parameters<Lowering<Conv2dGradAttrs>>[0]): void {
+function convTranspose({ ctx, inputs, inputTypes, outputs, attrs: a }: Args): void {
   const [, , ho, wo] = inputTypes[0]!.shape as number[];
   const [, , kh, kw] = inputTypes[1]!.shape as number[];
   const reach = (out: number, k: number, i: 0 | 1): number =>
@@ -100,8 +90,6 @@ function convTranspose({
     outputs[0],
   );
 }
-
-type Args = Parameters<Lowering<Conv2dGradAttrs>>[0];
 
 /**
  * Picks the fastest formulation measured in onnxruntime's CPU build (bench/conv-grad-formulations):

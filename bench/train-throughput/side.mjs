@@ -1,15 +1,16 @@
-// onnxruntime side of bench/train-throughput (core's training-step graph in one session), run by run.mjs in
-// its own process so its peak RSS is its own:
-//   node bench/train-throughput/onnx.mjs --weights w.safetensors --inputs in.safetensors [--device auto]
+// One side of bench/train-throughput (run by run.mjs in its own process, so its peak RSS is its
+// own): the backend named by --backend trains the same model from the same weights and inputs.
+//   node bench/train-throughput/side.mjs --backend onnx|tfjs --weights w.safetensors --inputs in.safetensors
 // Prints one JSON line: median pairs/s over --runs timed runs of --steps steps, the eval loss
-// before training (to check both sides compute the same thing), peak RSS and the device used.
+// before training (to check every side computes the same thing), peak RSS and the device used.
+// --threads sets onnxruntime's intra-op threads (tfjs wasm runs single-threaded in Node).
 import { parseArgs } from 'node:util';
-import { createOnnxBackend } from '../../packages/backend-onnx/dist/index.js';
 import { loadWeights, siameseTraining } from '../../packages/core/dist/index.js';
 import { median } from '../lib/stats.mjs';
 
 const { values: a } = parseArgs({
   options: {
+    backend: { type: 'string', default: 'onnx' },
     weights: { type: 'string' },
     inputs: { type: 'string' },
     arch: { type: 'string', default: 'resnet18' },
@@ -22,19 +23,26 @@ const { values: a } = parseArgs({
     steps: { type: 'string', default: '3' },
   },
 });
+
+const BACKENDS = {
+  async onnx(o) {
+    const { createOnnxBackend } = await import('../../packages/backend-onnx/dist/index.js');
+    return createOnnxBackend({ ...o, ...(a.threads ? { threads: Number(a.threads) } : {}) });
+  },
+  async tfjs(o) {
+    const { createTfjsBackend } = await import('../../packages/backend-tfjs/dist/index.js');
+    return createTfjsBackend(o);
+  },
+};
+if (!BACKENDS[a.backend]) throw new Error(`--backend must be one of ${Object.keys(BACKENDS).join(', ')}`);
+
 const size = Number(a.size);
 const config = { encoder: a.arch, input: { channels: Number(a.channels), height: size, width: size } };
 const graph = siameseTraining(config, { kind: 'bce' });
 const weights = (await loadWeights(a.weights)).tensors;
 const inputs = (await loadWeights(a.inputs)).tensors;
 const batch = { inputs: Object.fromEntries(inputs), size: inputs.get('labels').shape[0] };
-const backend = await createOnnxBackend({
-  graph,
-  weights,
-  device: a.device === 'auto' ? 'auto' : a.device,
-  optimizer: { kind: 'adam' },
-  ...(a.threads ? { threads: Number(a.threads) } : {}),
-});
+const backend = await BACKENDS[a.backend]({ graph, weights, device: a.device, optimizer: { kind: 'adam' } });
 const evalLoss = (await backend.evaluate(batch)).loss;
 for (let i = 0; i < Number(a.warmup); i++) await backend.step(batch, 1e-3);
 const rates = [];
