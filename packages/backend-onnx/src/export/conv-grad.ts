@@ -24,7 +24,8 @@ export const conv2dInputGrad: Lowering<Conv2dGradAttrs> = (args) => {
  * (per group), padded by dilation * (k - 1) - padding. onnxruntime runs this as an ordinary Conv on
  * its fast NCHWc kernels, where ConvTranspose goes through a slower column-to-image path.
  */
-function flippedConv({ ctx, inputs, inputTypes, outputs, attrs: a }: Args): void {
+function flippedConv(args: Args): void {
+  const { ctx, inputs, inputTypes, outputs, attrs: a } = args;
   const [o, cg, kh, kw] = inputTypes[1]!.shape as number[];
   const g = a.groups;
   const w = inputs[1]!;
@@ -54,7 +55,7 @@ function flippedConv({ ctx, inputs, inputTypes, outputs, attrs: a }: Args): void
   const pad = [0, 1].map((i) => a.dilation[i]! * ((i === 0 ? kh! : kw!) - 1) - a.padding[i]!);
   // A padding larger than the reach would need negative pads: crop dy's result instead (not in ResNets).
   if (pad.some((p) => p < 0)) {
-    convTranspose({ ctx, inputs, inputTypes, outputs, attrs: a } as Args);
+    convTranspose(args);
     return;
   }
   ctx.op(
