@@ -2,9 +2,9 @@
  * Train-mode BatchNorm in stock onnxruntime ops, in the forms measured fastest on its CPU build
  * (bench/conv-grad-formulations: 0.97x PyTorch for forward + backward).
  *
- * batchNormTrain: BatchNormalization in training mode with momentum 0, so its "running" outputs are
- * the batch mean and the biased batch variance; PyTorch's running statistics (variance unbiased by
- * n / (n - 1)) are then blended on the [C] vectors.
+ * batchNormTrain: the batch mean and biased variance by per-channel sums (two passes), y by one pass
+ * of the inference BatchNormalization kernel fed those statistics; PyTorch's running statistics
+ * (variance unbiased by n / (n - 1)) are then blended on the [C] vectors.
  *
  * batchNormGrad, with per-channel sums S(t) over every axis but 1, M elements per channel,
  * a = w * invStd, db = S(dy), dw = invStd * (S(dy * x) - mean * db), ai = a * invStd * dw / M:
@@ -12,9 +12,9 @@
  * where the first two terms are one pass of the inference BatchNormalization kernel (scale a,
  * bias the constant, mean 0, variance 1, epsilon 0).
  *
- * Measured trap: onnxruntime's training-mode BatchNormalization writes its running outputs in place
- * over its running inputs, so those are scratch vectors made for it alone (the conformance and
- * finite-difference tests catch any sharing).
+ * Measured trap: the zero/one statistics of that inference pass are computed, never constants,
+ * because onnxruntime's optimizer shares equal constants between nodes (the finite-difference test in
+ * src/train caught a wrong gradient from that).
  */
 import type { BatchNormAttrs, TensorType } from '@siamese/core';
 import { TensorProto_DataType } from '../proto/onnx_pb.js';
@@ -51,12 +51,7 @@ function channelSum(ctx: LoweringContext, t: string, c: number): string {
   return ctx.op('ReduceSum', [spatial, ctx.int64s([0])], [attr.int('keepdims', 0)]);
 }
 
-/**
- * A zero and a one vector [C] computed from `like` (any finite [C] value of this node): never a
- * constant or a value read elsewhere, because a BatchNormalization in training mode writes its
- * running outputs over the statistics it is given (even a graph input's memory), and
- * onnxruntime's optimizer shares equal constants between nodes.
- */
+/** A zero and a one vector [C] computed from `like` (any finite [C] value of this node), not constants. */
 function neutralStats(ctx: LoweringContext, like: string): [string, string] {
   const zeros = ctx.op('Sub', [like, like]);
   return [zeros, ctx.op('Add', [zeros, ctx.scalar(1)])];
@@ -65,19 +60,24 @@ function neutralStats(ctx: LoweringContext, like: string): [string, string] {
 export const batchNormTrain: Lowering<BatchNormAttrs> = ({ ctx, inputs, inputTypes, outputs, attrs: a }) => {
   const [x, w, b, rm, rv] = inputs as [string, string, string, string, string];
   const t = inputTypes[0]!;
-  // With momentum 0 the "running" outputs are the batch statistics, whatever the inputs hold; the
-  // inputs are scratch vectors because onnxruntime writes the running outputs over them in place.
-  const [zeros, ones] = neutralStats(ctx, rm);
-  const variance = ctx.fresh(`${outputs[0]}/batch_var`);
-  ctx.node(
-    'BatchNormalization',
-    [x, w, b, zeros, ones],
-    [outputs[0]!, outputs[1]!, variance],
-    [attr.float('epsilon', a.eps), attr.float('momentum', 0), attr.int('training_mode', 1)],
-  );
-  ctx.op('Reciprocal', [ctx.op('Sqrt', [ctx.op('Add', [variance, ctx.scalar(a.eps)])])], [], outputs[2]);
-  // Running statistics: (1 - m) * running + m * batch, the variance unbiased by n / (n - 1).
+  const c = t.shape[1] as number;
+  const r = t.shape.length;
+  // Batch statistics in two passes (mean, then the mean square of x - mean), as PyTorch's CPU
+  // kernel: a training-mode BatchNormalization would save a pass, but onnxruntime's CUDA provider
+  // refuses it at opset >= 14, and on the CPU it writes its running outputs over its inputs.
   const n = countPerChannel(ctx, x, t);
+  const mean = ctx.op('Div', [channelSum(ctx, x, c), n], [], outputs[1]);
+  const centered = ctx.op('Sub', [x, perChannel(ctx, mean, r)]);
+  const rows = ctx.op('Reshape', [centered, ctx.int64s([0, c, -1])]);
+  const spatial = ctx.op('ReduceSumSquare', [rows], [attr.ints('axes', [2]), attr.int('keepdims', 0)]);
+  const variance = ctx.op('Div', [
+    ctx.op('ReduceSum', [spatial, ctx.int64s([0])], [attr.int('keepdims', 0)]),
+    n,
+  ]);
+  ctx.op('Reciprocal', [ctx.op('Sqrt', [ctx.op('Add', [variance, ctx.scalar(a.eps)])])], [], outputs[2]);
+  // y in one pass of the inference kernel, fed the batch statistics.
+  ctx.op('BatchNormalization', [x, w, b, mean, variance], [attr.float('epsilon', a.eps)], outputs[0]);
+  // Running statistics: (1 - m) * running + m * batch, the variance unbiased by n / (n - 1).
   const unbiased = ctx.op('Mul', [variance, ctx.op('Div', [n, ctx.op('Sub', [n, ctx.scalar(1)])])]);
   const blend = (running: string, batch: string, out: string): void => {
     ctx.op(
@@ -87,7 +87,7 @@ export const batchNormTrain: Lowering<BatchNormAttrs> = ({ ctx, inputs, inputTyp
       out,
     );
   };
-  blend(rm, outputs[1]!, outputs[3]!);
+  blend(rm, mean, outputs[3]!);
   blend(rv, unbiased, outputs[4]!);
 };
 

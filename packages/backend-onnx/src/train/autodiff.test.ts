@@ -113,15 +113,6 @@ async function check(c: Case): Promise<void> {
     const h = c.h ?? 1e-2;
     for (const [k, t] of Object.entries(c.params)) {
       const analytic = out[`grad:${k}`]!.data as Float32Array;
-      console.log(
-        'FD0',
-        k,
-        analytic[0],
-        Object.entries(feeds)
-          .map(([n, t]) => `${n}:${t.shape}:${t.data[0]}`)
-          .join(' '),
-        out['grad:w']?.data,
-      );
       const base = Float32Array.from(t.data);
       for (let i = 0; i < base.length; i++) {
         const plus = base.slice();

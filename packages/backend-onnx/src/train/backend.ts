@@ -17,6 +17,7 @@ import {
   type OptimizerState,
   STEP_INPUTS,
   type StepResult,
+  slotNames,
   type Tensor,
   type TrainingBackend,
   type TrainingStep,
@@ -57,6 +58,7 @@ export class OnnxTrainingBackend implements TrainingBackend {
   private readonly state = new Map<string, Tensor>();
   /** The other half of each updated state value's double buffer. */
   private readonly spare = new Map<string, Float32Array>();
+  private readonly slotNames: readonly string[];
   private readonly evals = new Map<string, Promise<Compiled>>();
   private steps = 0;
   private disposed = false;
@@ -73,6 +75,7 @@ export class OnnxTrainingBackend implements TrainingBackend {
     for (const [k, v] of weightsForGraph(graph, weights)) this.state.set(k, copy(v));
     for (const s of step_.slots) this.state.set(s.name, zerosLike(this.state.get(s.param)!));
     this.description = `onnxruntime ${device.provider}`;
+    this.slotNames = slotNames(o.optimizer ?? { kind: 'adam' });
   }
 
   /** Device, notes and failed attempts in one line. */
@@ -180,7 +183,10 @@ export class OnnxTrainingBackend implements TrainingBackend {
         g.graph.outputs.map((x) => x.name),
         'gradients',
       );
-      const { session } = await createSession(model.bytes, { device: this.device.provider });
+      const { session } = await createSession(model.bytes, {
+        device: this.device.provider,
+        ...(this.o.threads !== undefined ? { threads: this.o.threads } : {}),
+      });
       return { model, session, form };
     })();
     const { model, session, form } = await this.gradModel;
@@ -221,6 +227,7 @@ export class OnnxTrainingBackend implements TrainingBackend {
 
   /** Eval-mode outputs (running statistics, no dropout) for one of the fixed output sets. */
   async forward(which: string, batch: Batch): Promise<Record<string, Float32Array>> {
+    this.assertLive();
     const ort = await loadOrt();
     let compiled = this.evals.get(which);
     if (!compiled) {
@@ -282,7 +289,11 @@ export class OnnxTrainingBackend implements TrainingBackend {
   async writeOptimizerState(state: OptimizerState): Promise<void> {
     this.assertLive();
     const known = new Map(this.step_.slots.map((s) => [s.name, s]));
+    // Slots of parameters the loss does not reach (the head under a distance loss) are never
+    // updated here; the tfjs backend keeps them, so a checkpoint it wrote still loads.
+    const frozen = new Set(this.step_.frozen.flatMap((p) => this.slotNames.map((n) => `${p}.${n}`)));
     for (const [key, t] of state.slots) {
+      if (frozen.has(key)) continue;
       const slot = known.get(key);
       if (!slot) throw new Error(`optimizer state has slot '${key}', which this optimizer does not use`);
       const p = this.state.get(slot.param)!;
@@ -298,9 +309,10 @@ export class OnnxTrainingBackend implements TrainingBackend {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    const pending = [...this.evals.values(), ...(this.gradModel ? [this.gradModel] : [])];
     const sessions = [
       this.train.session,
-      ...(await Promise.allSettled(this.evals.values())).flatMap((r) =>
+      ...(await Promise.allSettled(pending)).flatMap((r) =>
         r.status === 'fulfilled' ? [r.value.session] : [],
       ),
     ];

@@ -49,18 +49,32 @@ async function openOnnx(s: TrainSettings, graph: Graph) {
   });
 }
 
-/** A tfjs native GPU build that really uses the GPU, or the reason there is none. */
+/** A tfjs native GPU build that really uses the GPU, or why there is none (tfjs's own reason). */
 async function tfjsGpu(): Promise<string | undefined> {
   try {
     const { resolveDevice } = await import('@siamese/backend-tfjs');
     const r = await resolveDevice('gpu');
     return r.gpuInUse ? undefined : 'the tfjs GPU build runs on the CPU here';
-  } catch {
-    return 'no tfjs GPU build (@tensorflow/tfjs-node-gpu with CUDA 11.2) is usable here';
+  } catch (e) {
+    const why = e instanceof Error ? e.message.split('\n')[0]! : String(e);
+    return `no tfjs GPU build is usable here (${why})`;
   }
 }
 
-export async function chooseBackend(s: TrainSettings, graph: Graph): Promise<ChosenBackend> {
+/** What choosing needs from the backends; tests replace it. */
+export interface BackendOpeners {
+  readonly tfjsGpu: () => Promise<string | undefined>;
+  readonly openTfjs: (s: TrainSettings, graph: Graph) => Promise<ChosenBackend['backend']>;
+  readonly openOnnx: (s: TrainSettings, graph: Graph) => Promise<ChosenBackend['backend']>;
+}
+
+const OPENERS: BackendOpeners = { tfjsGpu, openTfjs, openOnnx };
+
+export async function chooseBackend(
+  s: TrainSettings,
+  graph: Graph,
+  { tfjsGpu, openTfjs, openOnnx }: BackendOpeners = OPENERS,
+): Promise<ChosenBackend> {
   if (s.backend === 'tfjs') return { backend: await openTfjs(s, graph), name: 'tfjs' };
   if (s.backend === 'onnx') return { backend: await openOnnx(s, graph), name: 'onnx' };
   // auto: an explicit tfjs-only device keeps tfjs; otherwise a real tfjs GPU, else onnxruntime.

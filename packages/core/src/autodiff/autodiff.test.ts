@@ -68,3 +68,20 @@ describe('autodiff', () => {
     expect(s.frozen.length).toBeGreaterThan(0);
   });
 });
+
+describe('autodiff errors', () => {
+  it('refuses a parameter reached only through an op without a rule, instead of a zero gradient', async () => {
+    const { GraphBuilder } = await import('../ir/builder.js');
+    const b = new GraphBuilder('g');
+    const x = b.input('x', 'float32', [2, 3]);
+    const w = b.param('w', [3, 4], { kind: 'zeros' });
+    b.output('loss', b.op('reduceSum', [b.op('matmul', [x, w])]));
+    expect(() => grad(b.build())).toThrow(
+      /cannot differentiate node 'matmul' \(matmul\): it has no gradient rule/,
+    );
+  });
+
+  it('builds Adam with beta1 = 0 (no averaging), as torch.optim accepts', () => {
+    expect(() => trainingStep(tiny(), { optimizer: { kind: 'adam', beta1: 0, beta2: 0 } })).not.toThrow();
+  });
+});

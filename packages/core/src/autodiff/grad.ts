@@ -55,11 +55,11 @@ export function gradInto(b: GraphBuilder, graph: Graph, o: GradOptions = {}): Ma
   }
 
   // Forward reach from the parameters, backward reach from the loss: only nodes on both paths matter.
+  // Dependence flows through every op, with or without a rule: a parameter reached only through an
+  // op that has none is an error below, never a silent zero gradient.
   const varies = new Set<string>(wrt);
   for (const n of graph.nodes) {
-    if (VJP[n.op as OpName] !== null || n.op === 'batchNorm' || n.op === 'dropout') {
-      if (n.inputs.some((i) => varies.has(i))) for (const v of n.outputs) varies.add(v);
-    }
+    if (n.inputs.some((i) => varies.has(i))) for (const v of n.outputs) varies.add(v);
   }
   const useful = new Set<string>([out.value]);
   for (const n of [...graph.nodes].reverse()) {

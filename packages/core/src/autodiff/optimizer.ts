@@ -104,14 +104,24 @@ export function updateParam(
   const b2 = c.beta2 ?? 0.999;
   const eps = c.eps ?? 1e-8;
   // Bias corrections 1 - beta^step = 1 - exp(step * ln beta).
+  // (beta = 0, torch's "no averaging", corrects by 1.)
   const correction = (beta: number, tag: string): Value =>
     once(tag, () =>
-      b.op(
-        'scale',
-        [b.op('exp', [b.op('scale', [s.step], { alpha: Math.log(beta) }, `${tag}.log`)], {}, `${tag}.pow`)],
-        { alpha: -1, beta: 1 },
-        tag,
-      ),
+      beta === 0
+        ? b.op('scale', [s.step], { alpha: 0, beta: 1 }, tag)
+        : b.op(
+            'scale',
+            [
+              b.op(
+                'exp',
+                [b.op('scale', [s.step], { alpha: Math.log(beta) }, `${tag}.log`)],
+                {},
+                `${tag}.pow`,
+              ),
+            ],
+            { alpha: -1, beta: 1 },
+            tag,
+          ),
     );
   const stepSize = once('adam.step_size', () =>
     b.op('div', [s.lr, correction(b1, 'adam.bc1')], {}, 'adam.step_size'),

@@ -265,3 +265,12 @@ describe('learning-rate schedules', () => {
     expect(learningRate(cos, 100, 100)).toBeCloseTo(0.1, 12);
   });
 });
+
+describe('train refuses batches too small for BatchNorm', () => {
+  it('names the layer when a batch gives one value per channel', async () => {
+    const one = { train: () => batches(1, 1, 1), stepsPerEpoch: 1 };
+    await expect(train(base(new FakeBackend(), { data: one, epochs: 1 }))).rejects.toThrow(
+      /a batch of 1 gives BatchNorm '[^']+' one value per channel \(its input is f32\[N,\d+,1,1\]\); use batches of at least 2/,
+    );
+  });
+});

@@ -4,6 +4,8 @@
  */
 import { join } from 'node:path';
 import type { ModelArtifact } from '../artifact/model.js';
+import { formatType } from '../ir/shape.js';
+import type { Graph } from '../ir/types.js';
 import type { Batch, TrainingBackend } from './backend.js';
 import { type Checkpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { EarlyStopping, type EarlyStoppingConfig } from './early-stopping.js';
@@ -162,6 +164,15 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     resumedAt: step,
   });
   const meter = new RateMeter();
+  // Train-mode BatchNorm needs two values per channel; one would give a NaN running variance.
+  const thinnest = thinnestBatchNorm(o.model.graph);
+  const checkBatchStatistics = (size: number): void => {
+    if (thinnest && size * thinnest.values < 2) {
+      throw new TrainingError(
+        `train: a batch of ${size} gives BatchNorm '${thinnest.node}' one value per channel (its input is ${thinnest.shape}); use batches of at least 2`,
+      );
+    }
+  };
   for (let epoch = epoch0; epoch < o.epochs; epoch++) {
     const started = now();
     let lossSum = 0;
@@ -173,6 +184,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         await save(lastDir, 'interrupted', epoch);
         return finish('interrupted', epoch);
       }
+      checkBatchStatistics(batch.size);
       const lr = learningRate(o.lr, step, totalSteps);
       const t0 = now();
       const { loss } = await o.backend.step(batch, lr);
@@ -226,4 +238,19 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   }
   await save(lastDir, 'final', o.epochs);
   return finish('completed', o.epochs);
+}
+
+/** The batchNorm node with the fewest values per channel for one example (the product of its non-batch, non-channel dimensions). */
+function thinnestBatchNorm(graph: Graph): { node: string; values: number; shape: string } | undefined {
+  let best: { node: string; values: number; shape: string } | undefined;
+  for (const n of graph.nodes) {
+    if (n.op !== 'batchNorm') continue;
+    const t = graph.values[n.inputs[0]!] ?? graph.inputs.find((i) => i.name === n.inputs[0]);
+    if (!t) continue;
+    const dims = t.shape.slice(2);
+    if (!dims.every((d) => typeof d === 'number')) continue;
+    const values = (dims as number[]).reduce((p, d) => p * d, 1);
+    if (!best || values < best.values) best = { node: n.name, values, shape: formatType(t) };
+  }
+  return best;
 }
