@@ -159,12 +159,13 @@ export function updateParam(
   );
   slots.set('exp_avg', m);
   slots.set('exp_avg_sq', v);
-  const denom = b.op(
-    'scale',
-    [b.op('div', [b.op('sqrt', [v], {}, 'v.root'), rootBc2], {}, 'v.corrected')],
-    { beta: eps },
-    'denom',
+  // torch's m / (sqrt(v) / sqrt(bc2) + eps) * lr / bc1, with sqrt(bc2) folded into the two scalars
+  // (one pass fewer over every parameter): m / (sqrt(v) + eps * sqrt(bc2)) * (lr * sqrt(bc2) / bc1).
+  const epsScaled = once('adam.eps_scaled', () =>
+    b.op('scale', [rootBc2], { alpha: eps }, 'adam.eps_scaled'),
   );
-  const delta = b.op('mul', [b.op('div', [m, denom], {}, 'direction'), stepSize], {}, 'delta');
+  const stepScaled = once('adam.step_scaled', () => b.op('mul', [stepSize, rootBc2], {}, 'adam.step_scaled'));
+  const denom = b.op('add', [b.op('sqrt', [v], {}, 'v.root'), epsScaled], {}, 'denom');
+  const delta = b.op('mul', [b.op('div', [m, denom], {}, 'direction'), stepScaled], {}, 'delta');
   return { param: b.op('sub', [base, delta], {}, 'param'), slots };
 }
