@@ -30,14 +30,35 @@ function padded(t: tf.Tensor4D, a: MaxPool2dAttrs): tf.Tensor4D {
   );
 }
 
-export const maxPool2d: Lowering<MaxPool2dAttrs> = ([x], a) => {
-  const t = padded(toNHWC(need(x, 'x')), a);
+function maxPoolNhwc(xt: tf.Tensor4D, a: MaxPool2dAttrs): tf.Tensor4D {
+  const t = padded(xt, a);
   const [kh, kw] = a.kernel;
   const [sh, sw] = a.stride;
   const [dh, dw] = a.dilation;
-  if (dh === 1 && dw === 1) return [nhwc(tf.maxPool(t, [kh, kw], [sh, sw], 'valid'))];
+  if (dh === 1 && dw === 1) return tf.maxPool(t, [kh, kw], [sh, sw], 'valid');
   if (sh !== 1 || sw !== 1) throw new Error('maxPool2d: tfjs pools with dilation > 1 only at stride 1');
-  return [nhwc(tf.pool(t, [kh, kw], 'max', 'valid', [dh, dw], [1, 1]))];
+  return tf.pool(t, [kh, kw], 'max', 'valid', [dh, dw], [1, 1]) as tf.Tensor4D;
+}
+
+/**
+ * On wasm the forward carries its own gradient (maxPoolGradNhwc, PyTorch's rule): tfjs 4.22's wasm
+ * MaxPoolGrad kernel is wrong for odd and non-square maps (14 of 15 of core's maxPool2dGrad
+ * conformance cases, e.g. a ResNet stem on 105x105 images). Elsewhere tfjs's kernel is right and
+ * faster (src/lower/maxpool-grad.test.ts checks both).
+ */
+export const maxPool2d: Lowering<MaxPool2dAttrs> = ([x], a) => {
+  const xt = toNHWC(need(x, 'x'));
+  if (tf.getBackend() !== 'wasm') return [nhwc(maxPoolNhwc(xt, a))];
+  const pool = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, save] = args as [tf.Tensor4D, tf.GradSaveFunc];
+    save([input]);
+    return {
+      value: maxPoolNhwc(input, a),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
+        maxPoolGradNhwc(saved[0] as tf.Tensor4D, dy as tf.Tensor4D, a),
+    };
+  });
+  return [nhwc(pool(xt) as tf.Tensor4D)];
 };
 
 export const globalAvgPool: Lowering<Record<string, never>> = ([x]) => [
@@ -45,16 +66,19 @@ export const globalAvgPool: Lowering<Record<string, never>> = ([x]) => [
 ];
 
 /**
- * dx, written out rather than through tfjs's MaxPoolGrad (whose wasm kernel in tfjs 4.22 disagrees
- * with cpu and PyTorch once there is more than one channel), so the result and the tie rule are
+ * dx, written out rather than through tfjs's MaxPoolGrad (whose wasm kernel in tfjs 4.22 is wrong
+ * for odd and non-square maps), so the result and the tie rule are
  * PyTorch's on every backend: each dy element goes to the first maximum of its window in row-major
  * order, contributions to one element add up. Window tap
  * (i, j) of every output is one strided slice of the padded x; a tap takes dy where it equals the
  * window's maximum and no earlier tap did, and its share is strided back into place and added up.
  */
-export const maxPool2dGrad: Lowering<MaxPool2dAttrs> = ([x, dy], a) => {
-  const xt = toNHWC(need(x, 'x'));
-  const g = toNHWC(need(dy, 'dy'));
+export const maxPool2dGrad: Lowering<MaxPool2dAttrs> = ([x, dy], a) => [
+  nhwc(maxPoolGradNhwc(toNHWC(need(x, 'x')), toNHWC(need(dy, 'dy')), a)),
+];
+
+/** dx of maxPool2d over NHWC x from NHWC dy (see maxPool2dGrad). */
+function maxPoolGradNhwc(xt: tf.Tensor4D, g: tf.Tensor4D, a: MaxPool2dAttrs): tf.Tensor4D {
   const [n, h, w, c] = xt.shape;
   const p = padded(xt, a);
   const [, hp, wp] = p.shape;
@@ -109,5 +133,5 @@ export const maxPool2dGrad: Lowering<MaxPool2dAttrs> = ([x, dy], a) => {
   });
   const dxp = parts.length === 1 ? (parts[0] as tf.Tensor) : tf.addN(parts);
   const [ph, pw] = a.padding;
-  return [nhwc(tf.slice(dxp, [0, ph, pw, 0], [n, h, w, c]))];
-};
+  return tf.slice(dxp, [0, ph, pw, 0], [n, h, w, c]) as tf.Tensor4D;
+}
