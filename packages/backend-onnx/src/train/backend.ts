@@ -17,6 +17,7 @@ import {
   type OptimizerState,
   STEP_INPUTS,
   type StepResult,
+  scoreKind,
   slotNames,
   type Tensor,
   type TrainingBackend,
@@ -45,8 +46,6 @@ export interface OnnxBackendOptions {
   readonly optimizer?: OptimizerConfig;
   readonly clip?: ClipConfig;
 }
-
-type ScoreOutput = 'logit' | 'distance' | 'embedding';
 
 interface Compiled {
   readonly model: TrainingModel;
@@ -133,7 +132,7 @@ export class OnnxTrainingBackend implements TrainingBackend {
 
   async evaluate(batch: Batch): Promise<EvalResult> {
     this.assertLive();
-    const kind = scoreOutput(this.graph);
+    const { kind } = scoreKind(this.graph);
     if (kind === 'embedding') {
       const side = async (x: string): Promise<Float32Array> => {
         const t = batch.inputs[x];
@@ -152,10 +151,6 @@ export class OnnxTrainingBackend implements TrainingBackend {
       return { scores };
     }
     const withLoss = batch.inputs.labels !== undefined;
-    return this.scoreWith(kind, withLoss, batch);
-  }
-
-  private async scoreWith(kind: 'logit' | 'distance', withLoss: boolean, batch: Batch): Promise<EvalResult> {
     const r = await this.forward(withLoss ? `${kind}+loss` : kind, batch);
     const raw = r[kind]!;
     const scores = kind === 'logit' ? raw.map((z) => 1 / (1 + Math.exp(-z))) : raw.map((dist) => -dist);
@@ -322,16 +317,6 @@ export class OnnxTrainingBackend implements TrainingBackend {
   private assertLive(): void {
     if (this.disposed) throw new Error('onnx backend: used after dispose()');
   }
-}
-
-function scoreOutput(graph: Graph): ScoreOutput {
-  const has = (n: string): boolean => graph.outputs.some((o) => o.name === n);
-  const loss = (graph.meta.loss as { kind?: string } | undefined)?.kind;
-  if (loss === 'contrastive' && has('distance')) return 'distance';
-  if (has('logit')) return 'logit';
-  if (has('distance')) return 'distance';
-  if (has('embeddingA') && graph.inputs.some((i) => i.name === 'anchor')) return 'embedding';
-  throw new Error(`graph '${graph.name}' has no output to score pairs with (logit, distance or embeddingA)`);
 }
 
 /** A mask's dimensions: the activation's, with the batch symbol bound to the batch size. */
