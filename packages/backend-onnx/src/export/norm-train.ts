@@ -1,6 +1,6 @@
 /**
- * Train-mode BatchNorm in stock onnxruntime ops, in the forms measured fastest on its CPU build
- * (bench/conv-grad-formulations: 0.97x PyTorch for forward + backward).
+ * Train-mode BatchNorm in stock onnxruntime ops that every execution provider runs
+ * (bench/conv-grad-formulations: this form is 0.91x PyTorch for forward + backward on the CPU).
  *
  * batchNormTrain: the batch mean and biased variance by per-channel sums (two passes), y by one pass
  * of the inference BatchNormalization kernel fed those statistics; PyTorch's running statistics
@@ -12,9 +12,10 @@
  * where the first two terms are one pass of the inference BatchNormalization kernel (scale a,
  * bias the constant, mean 0, variance 1, epsilon 0).
  *
- * Measured trap: the zero/one statistics of that inference pass are computed, never constants,
- * because onnxruntime's optimizer shares equal constants between nodes (the finite-difference test in
- * src/train caught a wrong gradient from that).
+ * The zero/one statistics of that inference pass are computed vectors made for it alone, not
+ * constants: onnxruntime's optimizer shares equal constants between nodes, and while the forward
+ * still used training-mode BatchNormalization (which writes over its statistics inputs) a shared
+ * constant gave wrong gradients, caught by the finite-difference test in src/train.
  */
 import type { BatchNormAttrs, TensorType } from '@siamese/core';
 import { TensorProto_DataType } from '../proto/onnx_pb.js';
