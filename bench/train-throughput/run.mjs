@@ -11,8 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { initWeights, Random, saveWeights, siameseTraining } from '../../packages/core/dist/index.js';
 import { table } from '../lib/stats.mjs';
+import { writeTrainFixture } from './fixture.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -50,27 +50,8 @@ async function measure(spec) {
   const [size, n, channels] = [Number(sizeText), Number(batchText), Number(channelsText)];
   const dir = mkdtempSync(join(tmpdir(), 'siamese-train-bench-'));
   try {
-    const config = { encoder: arch, input: { channels, height: size, width: size } };
-    await saveWeights(join(dir, 'w.safetensors'), initWeights(siameseTraining(config, { kind: 'bce' }), 7));
-    const r = new Random(11);
-    const image = () => Float32Array.from({ length: n * channels * size * size }, () => r.normal());
-    const shape = [n, channels, size, size];
-    await saveWeights(join(dir, 'in.safetensors'), [
-      ['x1', { dtype: 'float32', shape, data: image() }],
-      ['x2', { dtype: 'float32', shape, data: image() }],
-      [
-        'labels',
-        { dtype: 'float32', shape: [n, 1], data: Float32Array.from({ length: n }, (_, i) => i % 2) },
-      ],
-    ]);
-    const common = [
-      '--weights',
-      join(dir, 'w.safetensors'),
-      '--inputs',
-      join(dir, 'in.safetensors'),
-      '--arch',
-      arch,
-    ];
+    const files = await writeTrainFixture(dir, { arch, size, batch: n, channels });
+    const common = ['--weights', files.weights, '--inputs', files.inputs, '--arch', arch];
     const timing = (steps) => ['--warmup', args.warmup, '--runs', args.runs, '--steps', steps];
     const js = [
       '--size',

@@ -21,6 +21,8 @@ const { values: a } = parseArgs({
     warmup: { type: 'string', default: '2' },
     runs: { type: 'string', default: '3' },
     steps: { type: 'string', default: '3' },
+    // Another build of backend-tfjs to time (tfjs-paths.mjs: the training path before a change).
+    'tfjs-dist': { type: 'string', default: '' },
   },
 });
 
@@ -30,7 +32,8 @@ const BACKENDS = {
     return createOnnxBackend({ ...o, ...(a.threads ? { threads: Number(a.threads) } : {}) });
   },
   async tfjs(o) {
-    const { createTfjsBackend } = await import('../../packages/backend-tfjs/dist/index.js');
+    const dist = a['tfjs-dist'] ? new URL(`file://${a['tfjs-dist']}/`) : '../../packages/backend-tfjs/dist/';
+    const { createTfjsBackend } = await import(new URL('index.js', new URL(dist, import.meta.url)).href);
     return createTfjsBackend(o);
   },
 };

@@ -53,4 +53,5 @@ export {
   type SessionOptions,
 } from './session.js';
 export { createOnnxBackend, type OnnxBackendOptions, OnnxTrainingBackend } from './train/backend.js';
+export type { TrainingSession } from './train/probes.js';
 export { type TrainingModel, trainingModel } from './train/step-model.js';

@@ -4,8 +4,8 @@ import { realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { DeviceError, describeDevice, type Importer, resolveDevice } from './device.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DeviceError, describeDevice, type Importer, importPlatform, resolveDevice } from './device.js';
 
 const realImport: Importer = (s) => import(s);
 
@@ -25,6 +25,18 @@ const fakeNative =
     }
     return {};
   };
+
+/**
+ * Like tfjs-node(-gpu) without libtensorflow: registers its 'tensorflow' kernels, then fails to
+ * load its native addon.
+ */
+const halfLoadingNative: Importer = async (s) => {
+  if (!s.includes('tfjs-node')) return realImport(s);
+  for (const kernelName of ['Add', 'Conv2D', 'MatMul']) {
+    tf.registerKernel({ kernelName, backendName: 'tensorflow', kernelFunc: () => ({}) as never });
+  }
+  throw new Error(`The Node.js native addon module (tfjs_binding.node) can not be found (${s})`);
+};
 
 afterEach(() => {
   if (tf.findBackend('tensorflow')) tf.removeBackend('tensorflow');
@@ -78,6 +90,26 @@ describe('resolveDevice', () => {
     const r = await resolveDevice('js');
     expect(r).toMatchObject({ chosen: 'js', backend: 'cpu' });
     await expect(resolveDevice('tpu' as never)).rejects.toThrow(/device must be one of/);
+  });
+
+  it('a native build that fails after registering its kernels leaves none behind for the next one', async () => {
+    const warn = vi.spyOn(console, 'warn');
+    try {
+      const r = await resolveDevice('auto', { importer: halfLoadingNative });
+      expect(r.attempts.map((a) => [a.device, a.ok])).toEqual([
+        ['gpu', false],
+        ['cpu', false],
+        ['wasm', true],
+      ]);
+      expect(r.attempts[1]!.error).toMatch(/tfjs-node\)$/);
+      // The second native build registered the same kernels without an "already registered" warning.
+      expect(warn.mock.calls.flat().join('\n')).not.toMatch(/already registered/);
+      expect(tf.getKernelsForBackend('tensorflow')).toEqual([]);
+    } finally {
+      warn.mockRestore();
+    }
+    await expect(importPlatform('@tensorflow/tfjs-node', halfLoadingNative)).rejects.toThrow(/addon/);
+    expect(tf.getKernelsForBackend('tensorflow')).toEqual([]);
   });
 
   it('loads one tfjs-core: every @tensorflow package resolves the same copy', () => {

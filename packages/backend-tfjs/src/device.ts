@@ -54,6 +54,8 @@ export interface ResolveOptions {
 }
 
 const NATIVE = { gpu: '@tensorflow/tfjs-node-gpu', cpu: '@tensorflow/tfjs-node' } as const;
+/** The tfjs backend both native packages register. */
+const NATIVE_BACKEND = 'tensorflow';
 const PACKAGES: Readonly<Record<ResolvedKind, string>> = {
   ...NATIVE,
   wasm: '@tensorflow/tfjs-backend-wasm',
@@ -76,9 +78,28 @@ function nativeGpuInUse(): boolean {
 
 type Outcome = { ok: true; notes: string[]; gpuInUse: boolean } | { ok: false; error: string };
 
+/**
+ * Imports a tfjs platform package. tfjs-node and tfjs-node-gpu register their ~155 'tensorflow'
+ * kernels into the one global tfjs-core registry before they load their native addon, so one that
+ * then fails (no libtensorflow, missing CUDA libraries) leaves its kernels behind, and the next
+ * native build imported re-registers every one of them with an "already registered" warning.
+ * Here a failed import takes back the kernels it registered, leaving the engine as it found it.
+ */
+export async function importPlatform(specifier: string, importer: Importer = defaultImporter): Promise<void> {
+  const had = new Set(tf.getKernelsForBackend(NATIVE_BACKEND).map((k) => k.kernelName));
+  try {
+    await importer(specifier);
+  } catch (e) {
+    for (const k of tf.getKernelsForBackend(NATIVE_BACKEND)) {
+      if (!had.has(k.kernelName)) tf.unregisterKernel(k.kernelName, NATIVE_BACKEND);
+    }
+    throw e;
+  }
+}
+
 async function tryNative(kind: 'gpu' | 'cpu', importer: Importer): Promise<Outcome> {
   try {
-    await importer(NATIVE[kind]);
+    await importPlatform(NATIVE[kind], importer);
   } catch (e) {
     return { ok: false, error: `import failed: ${message(e)}` };
   }

@@ -11,6 +11,7 @@ export {
   describeDevice,
   GPU_REQUIREMENTS,
   type Importer,
+  importPlatform,
   type ResolvedKind,
   type ResolveOptions,
   resolveDevice,
@@ -26,6 +27,3 @@ export {
   type TfjsBackendOptions,
   TfjsTrainingBackend,
 } from './train/backend.js';
-export { type ClipConfig, clipGradients } from './train/clip.js';
-export { checkOptimizer, type OptimizerConfig, slotNames } from './train/optimizers.js';
-export { type ScoreKind, scoreKind } from './train/scores.js';

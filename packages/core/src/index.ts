@@ -53,6 +53,7 @@ export type { MaxPool2dAttrs } from './ops/pool.js';
 export type { NumelAttrs, ReduceAttrs } from './ops/reduce.js';
 export type { DimBindings, InputSpec, OpSpec } from './ops/spec.js';
 export { isOpName, OPS, type OpAttrs, type OpName, opSpec } from './ops/table.js';
+export * from './scoring/index.js';
 export { allocate, type DataTypes, numel, type Tensor, type TensorData, tensor } from './tensor/tensor.js';
 export * from './train/index.js';
 export * from './weights/index.js';

@@ -4,6 +4,8 @@
  * with a memory-bounded cache, seeded splits with manifests, and lint. No side effects on import.
  */
 
+export { chunks, take } from './batch-lists.js';
+export type { BatchOptions, ImageBatch, PairBatch, TripletBatch } from './batch-types.js';
 export { DEFAULT_CACHE_BYTES, ImageCache } from './cache.js';
 export {
   classCounts,
@@ -48,17 +50,7 @@ export {
   type LintReport,
   lint,
 } from './lint.js';
-export {
-  type BatchOptions,
-  chunks,
-  type ImageBatch,
-  Loader,
-  type LoaderOptions,
-  type LoaderStats,
-  type PairBatch,
-  type TripletBatch,
-  take,
-} from './loader.js';
+export { Loader, type LoaderOptions, type LoaderStats } from './loader.js';
 export { type MPerClassOptions, MPerClassSampler } from './samplers/m-per-class.js';
 export { ListedPairs, PairSampler, type PairSamplerOptions, samplePairs } from './samplers/pairs.js';
 export {
@@ -88,25 +80,11 @@ export {
   splitDataset,
   writeManifest,
 } from './split.js';
-export {
-  type Affine,
-  type AugmentOptions,
-  type AugmentParams,
-  adjustLighting,
-  affineMatrix,
-  applyAugment,
-  applyGeometry,
-  augmentImage,
-  checkAugment,
-  IDENTITY,
-  invertAffine,
-  isGeometric,
-  KOCH_AFFINE,
-  LIGHTING,
-  lightingNormalize,
-  sampleAugment,
-  warpAffine,
-} from './transforms/augment.js';
+export { type Affine, affineMatrix, invertAffine } from './transforms/affine.js';
+export { applyAugment, applyGeometry, augmentImage } from './transforms/augment.js';
+export { type AugmentOptions, checkAugment, KOCH_AFFINE, LIGHTING } from './transforms/augment-options.js';
+export { type AugmentParams, IDENTITY, isGeometric, sampleAugment } from './transforms/augment-params.js';
+export { adjustLighting, lightingNormalize } from './transforms/lighting.js';
 export {
   checkedPreprocessing,
   decodeOptionsFor,
@@ -116,3 +94,4 @@ export {
   toPlanar,
   toPlanarNormalized,
 } from './transforms/resize-normalize.js';
+export { warpAffine } from './transforms/warp-affine.js';

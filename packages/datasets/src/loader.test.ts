@@ -1,13 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import { GRAY_MEAN, GRAY_STD } from '@siamese/core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { chunks, take } from './batch-lists.js';
 import type { Dataset, Pair } from './dataset.js';
 import { DatasetError } from './errors.js';
-import { chunks, Loader, take } from './loader.js';
+import { Loader } from './loader.js';
 import { PairSampler } from './samplers/pairs.js';
 import { imageFolder } from './sources/image-folder.js';
 import { mnist } from './sources/mnist.js';
-import { KOCH_AFFINE } from './transforms/augment.js';
+import { KOCH_AFFINE } from './transforms/augment-options.js';
 import { preprocessingFor } from './transforms/resize-normalize.js';
 
 const FIX = fileURLToPath(new URL('./__fixtures__/', import.meta.url));

@@ -1,28 +1,24 @@
 /**
  * The loader: turns item indices, pairs or triplets into float32 NCHW batches (core Tensors,
- * normalized by the preprocessing), decoding ahead of the trainer. sharp decodes on libuv's
- * thread pool, so many images decode at once while the main thread augments and normalizes the
- * ones that are done; decoded 8-bit images are cached within a byte budget. Augmentation is
- * applied to training batches only, from a seeded stream per (batch, slot): the same seed gives
- * the same batches whatever the decode timing.
+ * normalized by the preprocessing), decoding ahead of the trainer. Many images decode at once
+ * while the main thread finishes the ones that are done; decoded 8-bit images are cached within a
+ * byte budget. Augmentation is applied to training batches only, from a seeded stream per
+ * (batch, slot): the same seed gives the same batches whatever the decode timing.
  */
 import type { Preprocessing, Tensor } from '@siamese/core';
+import type { BatchOptions, ImageBatch, PairBatch, TripletBatch } from './batch-types.js';
 import { ImageCache } from './cache.js';
 import type { Dataset, Pair } from './dataset.js';
-import { type DecodedImage, type DecodeOptions, decodeItem } from './decode.js';
+import type { DecodedImage, DecodeOptions } from './decode.js';
+import { DecodeQueue } from './decode-queue.js';
 import { datasetError } from './errors.js';
+import { prefetched } from './prefetch.js';
 import type { Triplet } from './samplers/triplets.js';
 import { stream } from './shuffle.js';
-import {
-  type AugmentOptions,
-  applyGeometry,
-  checkAugment,
-  IDENTITY,
-  isGeometric,
-  lightingNormalize,
-  sampleAugment,
-} from './transforms/augment.js';
-import { decodeOptionsFor, toPlanar, toPlanarNormalized } from './transforms/resize-normalize.js';
+import { type AugmentOptions, checkAugment } from './transforms/augment-options.js';
+import { IDENTITY, sampleAugment } from './transforms/augment-params.js';
+import { ImageFinisher } from './transforms/finish-image.js';
+import { decodeOptionsFor } from './transforms/resize-normalize.js';
 
 export interface LoaderOptions {
   /** Size, channels, mean/std, fill or letterbox: core's Preprocessing (stored with the model). */
@@ -45,33 +41,6 @@ export interface LoaderOptions {
   readonly pixelLimit?: number;
 }
 
-export interface BatchOptions {
-  /** Augment (when the loader has augmentation). Default false: evaluation. */
-  readonly train?: boolean;
-}
-
-export interface PairBatch {
-  readonly x1: Tensor<'float32'>;
-  readonly x2: Tensor<'float32'>;
-  /** [N, 1]: 1 = same class. */
-  readonly labels: Tensor<'float32'>;
-  readonly pairs: readonly Pair[];
-}
-
-export interface TripletBatch {
-  readonly anchor: Tensor<'float32'>;
-  readonly positive: Tensor<'float32'>;
-  readonly negative: Tensor<'float32'>;
-  readonly triplets: readonly Triplet[];
-}
-
-export interface ImageBatch {
-  readonly x: Tensor<'float32'>;
-  /** [N]: class labels of the items. */
-  readonly labels: Tensor<'int32'>;
-  readonly indices: readonly number[];
-}
-
 export interface LoaderStats {
   /** Images decoded by sharp (cache misses that were not already being decoded). */
   readonly decoded: number;
@@ -89,18 +58,14 @@ export class Loader {
   readonly preprocessing: Preprocessing;
   readonly cache: ImageCache;
   private readonly decode: DecodeOptions;
-  private readonly cacheKey: string;
-  private readonly pending = new Map<string, Promise<DecodedImage>>();
-  private readonly waiting: (() => void)[] = [];
-  private readonly concurrency: number;
+  private readonly decodes: DecodeQueue;
+  private readonly finisher: ImageFinisher;
   private readonly prefetchDepth: number;
   private readonly seed: number;
   private readonly augment: AugmentOptions | undefined;
   private readonly pixels: number;
-  private scratch: Float32Array;
-  private active = 0;
   private trainStep = 0;
-  private counts = { decoded: 0, batchesStarted: 0, batchesDone: 0 };
+  private counts = { batchesStarted: 0, batchesDone: 0 };
 
   constructor(
     readonly dataset: Dataset,
@@ -108,14 +73,13 @@ export class Loader {
   ) {
     this.decode = decodeOptionsFor(options.preprocessing, options);
     this.preprocessing = options.preprocessing;
-    this.cacheKey = JSON.stringify(this.decode);
     this.cache = options.cache ?? new ImageCache(options.cacheBytes);
-    this.concurrency = options.concurrency ?? 16;
+    const concurrency = options.concurrency ?? 16;
     this.prefetchDepth = options.prefetch ?? 2;
     this.seed = options.seed ?? 0;
     if (!Number.isInteger(this.seed))
       throw datasetError('options', `loader: seed must be an integer, got ${options.seed}`);
-    if (!Number.isInteger(this.concurrency) || this.concurrency < 1) {
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
       throw datasetError(
         'options',
         `loader: concurrency must be an integer >= 1, got ${options.concurrency}`,
@@ -127,7 +91,8 @@ export class Loader {
     if (options.augment) checkAugment(options.augment);
     this.augment = options.augment;
     this.pixels = this.decode.channels * this.decode.width * this.decode.height;
-    this.scratch = new Float32Array(this.pixels);
+    this.decodes = new DecodeQueue(dataset, this.decode, this.cache, concurrency);
+    this.finisher = new ImageFinisher(this.imageShape, this.preprocessing, this.augment?.fill ?? 'edge');
   }
 
   /** [C, H, W] of one image. */
@@ -137,6 +102,7 @@ export class Loader {
 
   stats(): LoaderStats {
     return {
+      decoded: this.decodes.decoded,
       ...this.counts,
       cacheHits: this.cache.hits,
       cacheMisses: this.cache.misses,
@@ -146,47 +112,9 @@ export class Loader {
     };
   }
 
-  private async slot<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active++;
-    try {
-      return await fn();
-    } finally {
-      this.active--;
-      this.waiting.shift()?.();
-    }
-  }
-
   /** One item decoded and resized (8-bit HWC), from the cache when it is there. */
   image(index: number): Promise<DecodedImage> {
-    const item = this.dataset.items[index];
-    if (!item) {
-      return Promise.reject(
-        datasetError(
-          'options',
-          `loader: item ${index} is outside '${this.dataset.name}' (${this.dataset.items.length} items)`,
-        ),
-      );
-    }
-    const key = `${this.cacheKey}|${item.path ?? `${this.dataset.name}:${item.id}`}`;
-    const hit = this.cache.get(key);
-    if (hit) return Promise.resolve(hit);
-    const pending = this.pending.get(key);
-    if (pending) return pending;
-    const p = this.slot(() => decodeItem(item, this.decode)).then(
-      (image) => {
-        this.pending.delete(key);
-        this.counts.decoded++;
-        if (image !== item.pixels) this.cache.set(key, image);
-        return image;
-      },
-      (e: unknown) => {
-        this.pending.delete(key);
-        throw e;
-      },
-    );
-    this.pending.set(key, p);
-    return p;
+    return this.decodes.image(index);
   }
 
   /**
@@ -200,9 +128,6 @@ export class Loader {
     indices: readonly number[],
     step: number | undefined,
   ): Promise<void> {
-    const [channels, height, width] = this.imageShape;
-    const { mean, std } = this.preprocessing;
-    const fill = this.augment?.fill ?? 'edge';
     await Promise.all(
       indices.map(async (index, k) => {
         const image = await this.image(index);
@@ -212,22 +137,7 @@ export class Loader {
           step !== undefined && this.augment
             ? sampleAugment(this.augment, stream(this.seed, `augment/${step}/${slot}`))
             : IDENTITY;
-        if (!isGeometric(params) && params.contrast === 1 && params.brightness === 0) {
-          toPlanarNormalized(image, mean, std, out, offset);
-          return;
-        }
-        toPlanar(image, out, offset);
-        applyGeometry(out, channels, width, height, params, fill, offset, this.scratch);
-        lightingNormalize(
-          out,
-          channels,
-          width * height,
-          params.contrast,
-          params.brightness,
-          mean,
-          std,
-          offset,
-        );
+        this.finisher.finish(image, params, out, offset);
       }),
     );
   }
@@ -325,35 +235,8 @@ export class Loader {
    * while the trainer works on batch k, batches k+1..k+prefetch decode. `make` is called in
    * order, synchronously, so the augmentation steps do not depend on timing.
    */
-  async *prefetched<S, T>(
-    specs: Iterable<S>,
-    make: (spec: S) => Promise<T>,
-  ): AsyncGenerator<T, void, undefined> {
-    const it = specs[Symbol.iterator]();
-    const queue: Promise<T>[] = [];
-    let done = false;
-    const fill = (target: number) => {
-      while (!done && queue.length < target) {
-        const r = it.next();
-        if (r.done) {
-          done = true;
-          break;
-        }
-        const p = make(r.value);
-        p.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
-        queue.push(p);
-      }
-    };
-    try {
-      fill(Math.max(1, this.prefetchDepth));
-      while (queue.length > 0) {
-        const p = queue.shift() as Promise<T>;
-        fill(this.prefetchDepth);
-        yield await p;
-      }
-    } finally {
-      it.return?.();
-    }
+  prefetched<S, T>(specs: Iterable<S>, make: (spec: S) => Promise<T>): AsyncGenerator<T, void, undefined> {
+    return prefetched(specs, make, this.prefetchDepth);
   }
 
   /** Pair batches from any source of pair lists (a sampler's `batches`, a listed epoch...). */
@@ -377,20 +260,4 @@ export class Loader {
   ): AsyncGenerator<ImageBatch, void, undefined> {
     return this.prefetched(source, (indices) => this.imageBatch(indices, options));
   }
-}
-
-/** `count` batches of `size` from a sampler with `next(size)` (pairs, triplets). */
-export function* take<T>(
-  sampler: { next(count: number): T[] },
-  size: number,
-  count: number,
-): Generator<T[], void, undefined> {
-  for (let k = 0; k < count; k++) yield sampler.next(size);
-}
-
-/** Splits a list into consecutive batches (the last may be shorter): evaluation pairs, episodes. */
-export function* chunks<T>(list: readonly T[], size: number): Generator<T[], void, undefined> {
-  if (!Number.isInteger(size) || size < 1)
-    throw datasetError('options', `batch size must be a positive integer, got ${size}`);
-  for (let i = 0; i < list.length; i += size) yield list.slice(i, i + size);
 }

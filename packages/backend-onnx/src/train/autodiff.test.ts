@@ -82,8 +82,9 @@ async function run(
 
 async function check(c: Case): Promise<void> {
   let g = graphFor(c);
-  if (c.train) g = trainingForm(g).graph;
-  const { graph: withGrads } = grad(g);
+  const form = c.train ? trainingForm(g) : undefined;
+  if (form) g = form.graph;
+  const { graph: withGrads, gradients } = grad(g);
   const model = trainingModel(
     withGrads,
     withGrads.outputs.map((o) => o.name),
@@ -99,9 +100,9 @@ async function check(c: Case): Promise<void> {
     feeds[k] = { shape: t.shape as number[], data: t.data as Float32Array };
   for (const [k, t] of Object.entries({ ...c.inputs, ...c.params }))
     feeds[k] = { shape: t.shape, data: Float32Array.from(t.data) };
-  for (const i of g.inputs.filter((x) => x.name.startsWith('dropoutMask:'))) {
+  for (const i of form?.dropoutMasks ?? []) {
     const shape = i.shape as number[];
-    feeds[i.name] = {
+    feeds[i.input] = {
       shape,
       data: Float32Array.from({ length: size(shape) }, (_, k) => (k % 3 === 0 ? 0 : 2)),
     };
@@ -112,7 +113,7 @@ async function check(c: Case): Promise<void> {
     const out = await s.eval();
     const h = c.h ?? 1e-2;
     for (const [k, t] of Object.entries(c.params)) {
-      const analytic = out[`grad:${k}`]!.data as Float32Array;
+      const analytic = out[gradients.get(k)!]!.data as Float32Array;
       const base = Float32Array.from(t.data);
       for (let i = 0; i < base.length; i++) {
         const plus = base.slice();

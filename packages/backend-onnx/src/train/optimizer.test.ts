@@ -2,43 +2,18 @@
  * core's optimizer subgraphs (updateParam, clipGradients), lowered to ONNX and run in onnxruntime,
  * against torch.optim's trajectories (three steps on fixed gradients) and clip_grad_norm_.
  */
-import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import {
-  clipGradients,
-  GraphBuilder,
-  type OptimizerConfig,
-  slotNames,
-  updateParam,
-  type Value,
-} from '@siamese/core';
+import { clipGradients, GraphBuilder, type OptimizerConfig, slotNames, stepNames } from '@siamese/core';
+import { loadOptimizerTrajectories, optimizerUpdateGraph } from '@siamese/core/conformance';
 import { describe, expect, it } from 'vitest';
 import { trainingModel } from './step-model.js';
 
 const require = createRequire(import.meta.url);
 const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
-const fx = JSON.parse(
-  await readFile(require.resolve('@siamese/core/conformance/optimizers/torch-optim.json'), 'utf8'),
-) as {
-  lr: number;
-  p0: number[];
-  grads: number[][];
-  cases: { config: OptimizerConfig; steps: number[][] }[];
-};
+const fx = await loadOptimizerTrajectories();
 
 function updateModel(config: OptimizerConfig, size: number) {
-  const b = new GraphBuilder('update');
-  const g = b.input('g', 'float32', [size]);
-  const lr = b.input('lr', 'float32', []);
-  const step = b.input('step', 'float32', []);
-  const p = b.param('p', [size], { kind: 'zeros' });
-  const slots = new Map<string, Value>(
-    slotNames(config).map((s) => [s, b.buffer(`p.${s}`, [size], { kind: 'zeros' })]),
-  );
-  const r = updateParam(b, config, { lr, step }, { param: p, grad: g, slots }, new Map());
-  b.output('next:p', r.param);
-  for (const [s, v] of r.slots) b.output(`next:p.${s}`, v);
-  const graph = b.build();
+  const graph = optimizerUpdateGraph(config, [size]);
   return trainingModel(
     graph,
     graph.outputs.map((o) => o.name),
@@ -65,7 +40,10 @@ describe('optimizer subgraphs in onnxruntime', () => {
           for (const name of model.stateInputs)
             feeds[name] = new ort.Tensor('float32', state.get(name)!, [n]);
           const out = await session.run(feeds);
-          for (const [k] of state) if (out[`next:${k}`]) state.set(k, out[`next:${k}`]!.data as Float32Array);
+          for (const [k] of state) {
+            const next = out[stepNames.next(k)];
+            if (next) state.set(k, next.data as Float32Array);
+          }
           c.steps[i]!.forEach((want, j) => {
             expect(state.get('p')![j]).toBeCloseTo(want, 5);
           });

@@ -23,13 +23,18 @@ export interface CompileOptions {
   readonly mode: Mode;
   /** Public output names to compute; default all. */
   readonly outputs?: readonly string[];
-  /** First seed of the dropout stream; default from the clock. */
-  readonly seed?: number;
+  /**
+   * Outputs returned as they are stored (`RunResult.stored`, e.g. a conv weight's next value still
+   * HWIO) rather than in the IR layout: state a training step feeds back needs no transposes.
+   */
+  readonly keepLayout?: readonly string[];
 }
 
 export interface RunResult {
   /** By public output name, in the IR layout. */
   readonly outputs: Record<string, tf.Tensor>;
+  /** The `keepLayout` outputs, in their stored layout. */
+  readonly stored: Record<string, Val>;
   /** New values of buffers updated in train mode (running statistics), by parameter name. */
   readonly buffers: Map<string, tf.Tensor>;
   /** How much each int64 counter (num_batches_tracked) advanced. */
@@ -41,8 +46,7 @@ export interface CompiledGraph {
   readonly outputs: readonly string[];
   /** Graph inputs the outputs depend on. */
   readonly inputs: readonly string[];
-  /** `seed` starts this run's dropout stream (so a step's masks depend only on it); default continues the compiled stream. */
-  run(feeds: Readonly<Record<string, tf.Tensor>>, params: ReadonlyMap<string, Val>, seed?: number): RunResult;
+  run(feeds: Readonly<Record<string, tf.Tensor>>, params: ReadonlyMap<string, Val>): RunResult;
 }
 
 type Step = (inputs: readonly (Val | undefined)[], ctx: LowerContext) => Val[];
@@ -91,16 +95,11 @@ export function compileGraph(graph: Graph, o: CompileOptions): CompiledGraph {
     if (!isOpName(node.op)) throw new Error(`node '${node.name}': op '${node.op}' is not in the op table`);
     return { node, step: bind(node.op, node) };
   });
-  let seed = o.seed ?? Date.now() % 2 ** 31;
+  const keep = new Set(o.keepLayout ?? []);
   // int64 counters live on the host (tfjs has no int64); lowerings see only their names.
   const counters = new Set(graph.params.filter(isBatchCounter).map((p) => p.name));
 
-  const run = (
-    feeds: Readonly<Record<string, tf.Tensor>>,
-    params: ReadonlyMap<string, Val>,
-    start?: number,
-  ): RunResult => {
-    if (start !== undefined) seed = start;
+  const run = (feeds: Readonly<Record<string, tf.Tensor>>, params: ReadonlyMap<string, Val>): RunResult => {
     const env = new Map<string, Val>();
     for (const input of inputs) {
       const t = feeds[input.name];
@@ -128,7 +127,6 @@ export function compileGraph(graph: Graph, o: CompileOptions): CompiledGraph {
         buffer: (name) => buffers.get(name) ?? toIR(value(name, `node '${node.name}'`)),
         setBuffer: (name, t) => void buffers.set(name, t),
         count: (name) => void counts.set(name, (counts.get(name) ?? 0) + 1),
-        seed: () => seed++,
       };
       const args = node.inputs.map((name) =>
         name && !counters.has(name) ? value(name, `node '${node.name}'`) : undefined,
@@ -146,8 +144,13 @@ export function compileGraph(graph: Graph, o: CompileOptions): CompiledGraph {
       });
     }
     const result: Record<string, tf.Tensor> = {};
-    for (const out of outputs) result[out.name] = toIR(value(out.value, `output '${out.name}'`));
-    return { outputs: result, buffers, counts };
+    const stored: Record<string, Val> = {};
+    for (const out of outputs) {
+      const v = value(out.value, `output '${out.name}'`);
+      if (keep.has(out.name)) stored[out.name] = v;
+      else result[out.name] = toIR(v);
+    }
+    return { outputs: result, stored, buffers, counts };
   };
   return { mode: o.mode, outputs: wanted, inputs: inputs.map((i) => i.name), run };
 }

@@ -1,4 +1,4 @@
-/** What a lowering may use besides its inputs: the mode, buffer state and a random stream. */
+/** What a lowering may use besides its inputs: the mode and buffer state. */
 
 import type { Node } from '@siamese/core';
 import type * as tf from '@tensorflow/tfjs-core';
@@ -15,8 +15,6 @@ export interface LowerContext {
   setBuffer(name: string, value: tf.Tensor): void;
   /** Adds one to an int64 counter such as `num_batches_tracked`. */
   count(name: string): void;
-  /** A fresh seed for a random op (dropout), from the run's seed stream. */
-  seed(): number;
 }
 
 /** One op's lowering: IR inputs (undefined for an omitted optional one) to outputs, in the op's order. */

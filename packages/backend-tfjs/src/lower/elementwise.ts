@@ -1,4 +1,8 @@
-/** Element-wise ops keep their input's layout; binary ops mixing layouts fall back to the IR's. */
+/**
+ * Element-wise ops keep their input's layout. A binary op keeps it when both sides share a layout
+ * (the same permutation of both keeps numpy broadcasting exact) or one side is a single value
+ * (which broadcasts alike in any layout); mixed layouts fall back to the IR's.
+ */
 import type { ClampAttrs, ScaleAttrs } from '@siamese/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Lowering } from './context.js';
@@ -17,10 +21,16 @@ function binary(f: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor): Lowering<NoAttrs>
   return ([a, b]) => {
     const va: Val = need(a, 'a');
     const vb: Val = need(b, 'b');
-    // Both NHWC: the same permutation of both keeps numpy broadcasting exact.
-    if (va.layout === vb.layout && va.layout !== 'hwio') return [{ t: f(va.t, vb.t), layout: va.layout }];
+    if (va.layout === vb.layout) return [{ t: f(va.t, vb.t), layout: va.layout }];
+    if (single(vb, va)) return [{ t: f(va.t, vb.t), layout: va.layout }];
+    if (single(va, vb)) return [{ t: f(va.t, vb.t), layout: vb.layout }];
     return [ir(f(toIR(va), toIR(vb)))];
   };
+}
+
+/** `v` is one value that broadcasts against `other` without changing its rank. */
+function single(v: Val, other: Val): boolean {
+  return v.t.size === 1 && v.t.rank <= other.t.rank;
 }
 
 export const relu = unary((t) => tf.relu(t));

@@ -1,4 +1,8 @@
-/** linear (x @ weight^T + bias over the last axis), dropout (train mode only) and matmul. */
+/**
+ * linear (x @ weight^T + bias over the last axis), dropout and matmul. Dropout is the identity in
+ * eval mode; in training it is core's training form (a multiply by a mask drawn by core's rule),
+ * so train-mode dropout here is refused rather than drawn from a second random stream.
+ */
 
 import type { DropoutAttrs, MatmulAttrs } from '@siamese/core';
 import * as tf from '@tensorflow/tfjs-core';
@@ -20,11 +24,9 @@ export const linear: Lowering<Record<string, never>> = ([x, w, b]) => {
 export const dropout: Lowering<DropoutAttrs> = ([x], a, ctx) => {
   const v = need(x, 'x');
   if (ctx.mode === 'eval' || a.p === 0) return [v];
-  const keep = tf.cast(
-    tf.greaterEqual(tf.randomUniform(v.t.shape, 0, 1, 'float32', ctx.seed()), a.p),
-    'float32',
+  throw new Error(
+    `train-mode dropout (p = ${a.p}) is not lowered directly: compile core's trainingForm(graph), whose masks the caller feeds`,
   );
-  return [{ t: tf.mul(v.t, tf.mul(keep, 1 / (1 - a.p))), layout: v.layout }];
 };
 
 export const matmul: Lowering<MatmulAttrs> = ([a, b], t) => [

@@ -40,42 +40,30 @@ function maxPoolNhwc(xt: tf.Tensor4D, a: MaxPool2dAttrs): tf.Tensor4D {
   return tf.pool(t, [kh, kw], 'max', 'valid', [dh, dw], [1, 1]) as tf.Tensor4D;
 }
 
-/**
- * On wasm the forward carries its own gradient (maxPoolGradNhwc, PyTorch's rule): tfjs 4.22's wasm
- * MaxPoolGrad kernel is wrong for odd and non-square maps (14 of 15 of core's maxPool2dGrad
- * conformance cases, e.g. a ResNet stem on 105x105 images). Elsewhere tfjs's kernel is right and
- * faster (src/lower/maxpool-grad.test.ts checks both).
- */
-export const maxPool2d: Lowering<MaxPool2dAttrs> = ([x], a) => {
-  const xt = toNHWC(need(x, 'x'));
-  if (tf.getBackend() !== 'wasm') return [nhwc(maxPoolNhwc(xt, a))];
-  const pool = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [input, save] = args as [tf.Tensor4D, tf.GradSaveFunc];
-    save([input]);
-    return {
-      value: maxPoolNhwc(input, a),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
-        maxPoolGradNhwc(saved[0] as tf.Tensor4D, dy as tf.Tensor4D, a),
-    };
-  });
-  return [nhwc(pool(xt) as tf.Tensor4D)];
-};
+export const maxPool2d: Lowering<MaxPool2dAttrs> = ([x], a) => [nhwc(maxPoolNhwc(toNHWC(need(x, 'x')), a))];
 
 export const globalAvgPool: Lowering<Record<string, never>> = ([x]) => [
   nhwc(tf.mean(toNHWC(need(x, 'x')), [1, 2], true)),
 ];
 
 /**
- * dx, written out rather than through tfjs's MaxPoolGrad (whose wasm kernel in tfjs 4.22 is wrong
- * for odd and non-square maps), so the result and the tie rule are
- * PyTorch's on every backend: each dy element goes to the first maximum of its window in row-major
- * order, contributions to one element add up. Window tap
- * (i, j) of every output is one strided slice of the padded x; a tap takes dy where it equals the
- * window's maximum and no earlier tap did, and its share is strided back into place and added up.
+ * dx. On wasm it is written out rather than run by tfjs's MaxPoolGrad, whose wasm kernel in tfjs
+ * 4.22 is wrong for odd and non-square maps (14 of 15 of core's maxPool2dGrad conformance cases,
+ * e.g. a ResNet stem on 105x105 images), so the result and the tie rule are PyTorch's: each dy
+ * element goes to the first maximum of its window in row-major order, contributions to one element
+ * add up. Window tap (i, j) of every output is one strided slice of the padded x; a tap takes dy
+ * where it equals the window's maximum and no earlier tap did, and its share is strided back into
+ * place and added up. The conformance cases run both forms (js and wasm).
  */
-export const maxPool2dGrad: Lowering<MaxPool2dAttrs> = ([x, dy], a) => [
-  nhwc(maxPoolGradNhwc(toNHWC(need(x, 'x')), toNHWC(need(dy, 'dy')), a)),
-];
+export const maxPool2dGrad: Lowering<MaxPool2dAttrs> = ([x, dy], a) => {
+  const xt = toNHWC(need(x, 'x'));
+  const g = toNHWC(need(dy, 'dy'));
+  if (tf.getBackend() === 'wasm') return [nhwc(maxPoolGradNhwc(xt, g, a))];
+  // Elsewhere tfjs's own MaxPoolGrad kernel is right and faster (native on tfjs-node and GPUs):
+  // reached through tfjs's gradient of the same forward.
+  const dx = tf.grad((t: tf.Tensor) => maxPoolNhwc(t as tf.Tensor4D, a))(xt, g);
+  return [nhwc(dx as tf.Tensor4D)];
+};
 
 /** dx of maxPool2d over NHWC x from NHWC dy (see maxPool2dGrad). */
 function maxPoolGradNhwc(xt: tf.Tensor4D, g: tf.Tensor4D, a: MaxPool2dAttrs): tf.Tensor4D {

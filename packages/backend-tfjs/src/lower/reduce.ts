@@ -7,7 +7,10 @@ import { ir, irShape, need, toIR } from './value.js';
 
 function reduction(f: typeof tf.mean): Lowering<ReduceAttrs> {
   return ([x], a) => {
-    const t = toIR(need(x, 'x'));
+    const v = need(x, 'x');
+    // A full reduction to a scalar does not depend on the layout: no transpose.
+    if (a.axes.length === 0 && !a.keepDims) return [ir(f(v.t))];
+    const t = toIR(v);
     const axes =
       a.axes.length === 0 ? t.shape.map((_, i) => i) : a.axes.map((ax) => (ax < 0 ? ax + t.rank : ax));
     return [ir(f(t, axes, a.keepDims))];

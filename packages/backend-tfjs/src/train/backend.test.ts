@@ -102,13 +102,17 @@ describe('TfjsTrainingBackend', () => {
     for (const b of [straight, first, second]) b.dispose();
   });
 
-  it('drops out only in training, and evaluates deterministically', async () => {
+  it('drops out only in training, with masks drawn from (seed, step), and evaluates deterministically', async () => {
     const graph = siameseTraining(config, { kind: 'bce' });
     const b = await createTfjsBackend({ graph, device: 'js' });
+    const other = await createTfjsBackend({ graph, device: 'js', seed: 1, weights: await b.readWeights() });
     const data = batch(5);
     const t1 = await b.forward(data, 'train', ['logit']);
     const t2 = await b.forward(data, 'train', ['logit']);
-    expect([...t1.logit!.data]).not.toEqual([...t2.logit!.data]);
+    const t3 = await other.forward(data, 'train', ['logit']);
+    expect([...t1.logit!.data]).toEqual([...t2.logit!.data]);
+    expect([...t1.logit!.data]).not.toEqual([...t3.logit!.data]);
+    other.dispose();
     const e1 = await b.evaluate(data);
     const e2 = await b.evaluate(data);
     expect([...e1.scores]).toEqual([...e2.scores]);

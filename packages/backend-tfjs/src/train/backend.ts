@@ -1,17 +1,33 @@
 /**
- * The tfjs TrainingBackend: one compiled train-mode step (tf.variableGrads over the graph's loss),
- * BatchNorm statistics applied after the update, and an eval-mode forward for scores.
+ * The tfjs TrainingBackend: core's `trainingStep` graph (forward, IR autodiff, clipping and the
+ * optimizer update in one graph, dropout as masks drawn by core's rule) compiled once and run per
+ * step, its `next` outputs assigned to the state variables. The same graph onnxruntime runs, so
+ * same-seed runs agree across backends; tfjs supplies only the kernels (native ones on a GPU).
  */
 
 import {
   type Batch,
+  type ClipConfig,
+  dropoutMasks,
   type EvalResult,
+  evaluatePairs,
+  type GradResult,
   type Graph,
+  grad,
   initWeights,
+  type OptimizerConfig,
   type OptimizerState,
+  optimizerSlotsToLoad,
+  type ScoreKind,
+  STEP_INPUTS,
   type StepResult,
+  scoreKind,
   type Tensor,
   type TrainingBackend,
+  type TrainingForm,
+  type TrainingStep,
+  trainingForm,
+  trainingStep,
 } from '@siamese/core';
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -23,17 +39,15 @@ import {
 } from '../device.js';
 import { type CompiledGraph, compileGraph } from '../lower/compile.js';
 import type { Mode } from '../lower/context.js';
-import { type ClipConfig, clipGradients } from './clip.js';
-import { checkOptimizer, type OptimizerConfig, slotNames, update } from './optimizers.js';
+import type { Layout } from '../lower/value.js';
 import { ParamStore } from './params.js';
-import { type ScoreKind, scoreKind } from './scores.js';
 
 export interface TfjsBackendOptions {
   /** A training graph (`siameseTraining`): inputs x1, x2, labels (or triplets) and a scalar `loss`. */
   readonly graph: Graph;
   /** Initial weights under torchvision names; default `initWeights(graph, seed)`. */
   readonly weights?: ReadonlyMap<string, Tensor>;
-  /** Seeds the initial weights (when not given) and dropout. Default 0. */
+  /** Seeds the initial weights (when not given) and the dropout masks. Default 0. */
   readonly seed?: number;
   readonly device?: Device;
   /** Default Adam with torch's defaults. */
@@ -46,14 +60,21 @@ export interface TfjsBackendOptions {
 /** A forward's outputs as host arrays, by output name (tests, parity). */
 export type HostOutputs = Record<string, { readonly shape: readonly number[]; readonly data: Float32Array }>;
 
+interface GradRun {
+  readonly form: TrainingForm;
+  readonly grads: GradResult;
+  readonly run: CompiledGraph;
+}
+
 export class TfjsTrainingBackend implements TrainingBackend {
   readonly description: string;
-  private readonly params: ParamStore;
-  private readonly trainRun: CompiledGraph;
+  readonly trainStep: TrainingStep;
+  private readonly state: ParamStore;
+  private readonly stepRun: CompiledGraph;
   private readonly compiled = new Map<string, CompiledGraph>();
   private readonly score: ScoreKind;
-  private readonly optimizer: OptimizerConfig;
-  private readonly slots = new Map<string, tf.Variable>();
+  private form?: TrainingForm;
+  private gradRun?: GradRun;
   private steps = 0;
   private disposed = false;
 
@@ -63,12 +84,18 @@ export class TfjsTrainingBackend implements TrainingBackend {
     weights: ReadonlyMap<string, Tensor>,
     private readonly o: TfjsBackendOptions,
   ) {
-    this.optimizer = o.optimizer ?? { kind: 'adam' };
-    checkOptimizer(this.optimizer);
-    if (!graph.outputs.some((x) => x.name === 'loss'))
-      throw new Error(`graph '${graph.name}' has no 'loss' output`);
-    this.params = new ParamStore(graph, weights);
-    this.trainRun = compileGraph(graph, { mode: 'train', outputs: ['loss'], seed: o.seed ?? 0 });
+    this.trainStep = trainingStep(graph, {
+      optimizer: o.optimizer ?? { kind: 'adam' },
+      ...(o.clip ? { clip: o.clip } : {}),
+    });
+    this.state = new ParamStore(graph, weights);
+    for (const s of this.trainStep.slots) this.state.addLike(s.name, s.param);
+    const next = [...this.trainStep.updates.values()];
+    this.stepRun = compileGraph(this.trainStep.graph, {
+      mode: 'train',
+      outputs: ['loss', ...next],
+      keepLayout: next,
+    });
     this.score = scoreKind(graph);
     this.description = `tfjs ${device.chosen}${device.gpuInUse ? ' (GPU)' : ''}`;
   }
@@ -78,106 +105,101 @@ export class TfjsTrainingBackend implements TrainingBackend {
     return describeDevice(this.device);
   }
 
-  private run(mode: Mode, outputs: readonly string[]): CompiledGraph {
-    const key = `${mode}:${outputs.join(',')}`;
+  private get seed(): number {
+    return this.o.seed ?? 0;
+  }
+
+  private trainForm(): TrainingForm {
+    this.form ??= trainingForm(this.graph);
+    return this.form;
+  }
+
+  /** Feeds for `inputs`: the batch's tensors, the masks of `form` for step `step`, lr and step. */
+  private feeds(
+    batch: Batch,
+    inputs: readonly string[],
+    masks: TrainingForm['dropoutMasks'],
+    step: number,
+    lr = 0,
+  ): Record<string, tf.Tensor> {
+    const drawn = dropoutMasks(masks, { seed: this.seed, step, batch: batch.size });
+    const out: Record<string, tf.Tensor> = {};
+    for (const n of inputs) {
+      if (n === STEP_INPUTS.lr) out[n] = tf.scalar(lr, 'float32');
+      else if (n === STEP_INPUTS.step) out[n] = tf.scalar(step, 'float32');
+      else {
+        const t = drawn.get(n) ?? batch.inputs[n];
+        if (!t) throw new Error(`batch has no input '${n}' (has: ${Object.keys(batch.inputs).join(', ')})`);
+        out[n] = tf.tensor(t.data, [...t.shape], 'float32');
+      }
+    }
+    return out;
+  }
+
+  async step(batch: Batch, lr: number): Promise<StepResult> {
+    this.assertLive();
+    const step = this.steps + 1;
+    const feeds = this.feeds(batch, this.stepRun.inputs, this.trainStep.dropoutMasks, step, lr);
+    // tf.tidy keeps only the returned tensors; their layouts are noted beside them.
+    const next = [...this.trainStep.updates];
+    const layouts: Layout[] = [];
+    let kept: tf.Tensor[];
+    try {
+      kept = tf.tidy(() => {
+        const out = this.stepRun.run(feeds, this.state.values());
+        const vals = next.map(([, output]) => out.stored[output]!);
+        for (const v of vals) layouts.push(v.layout);
+        return [out.outputs.loss as tf.Tensor, ...vals.map((v) => v.t)];
+      });
+    } finally {
+      tf.dispose(Object.values(feeds));
+    }
+    const [lossTensor, ...values] = kept;
+    next.forEach(([name], i) => {
+      this.state.assignVal(name, { t: values[i]!, layout: layouts[i]! });
+    });
+    this.state.advance(this.trainStep.counters);
+    this.steps = step;
+    const loss = (await lossTensor!.data())[0] as number;
+    lossTensor!.dispose();
+    return { loss };
+  }
+
+  private compile(key: string, graph: Graph, mode: Mode, outputs: readonly string[]): CompiledGraph {
     let c = this.compiled.get(key);
     if (!c) {
-      c = compileGraph(this.graph, { mode, outputs, seed: (this.o.seed ?? 0) + 1_000_003 });
+      c = compileGraph(graph, { mode, outputs });
       this.compiled.set(key, c);
     }
     return c;
   }
 
-  private feeds(batch: Batch, names: readonly string[]): Record<string, tf.Tensor> {
-    const out: Record<string, tf.Tensor> = {};
-    for (const n of names) {
-      const t = batch.inputs[n];
-      if (!t) throw new Error(`batch has no input '${n}' (has: ${Object.keys(batch.inputs).join(', ')})`);
-      out[n] = tf.tensor(t.data, [...t.shape], 'float32');
-    }
-    return out;
-  }
-
-  private slot(param: string, slot: string): tf.Variable {
-    const key = `${param}.${slot}`;
-    let v = this.slots.get(key);
-    if (!v) {
-      const p = this.params.variable(param);
-      v = tf.tidy(() => tf.variable(tf.zerosLike(p), false));
-      this.slots.set(key, v);
-    }
-    return v;
-  }
-
-  private dropoutSeed(step: number): number {
-    return ((this.o.seed ?? 0) * 1_000_003 + step * 7919) % 2 ** 31;
-  }
-
-  async step(batch: Batch, lr: number): Promise<StepResult> {
-    this.assertLive();
-    const feeds = this.feeds(batch, this.trainRun.inputs);
-    const trainable = this.params.trainable.map((p) => this.params.variable(p.name));
-    // Slots exist before the tidy: variables made inside one would be tracked by it.
-    for (const p of this.params.trainable) for (const s of slotNames(this.optimizer)) this.slot(p.name, s);
-    const buffers = new Map<string, tf.Tensor>();
-    let counts: ReadonlyMap<string, number> = new Map();
-    const step = this.steps + 1;
-    const { value, grads } = tf.variableGrads(() => {
-      // Dropout masks depend on (seed, step) only, so a resumed run draws the same ones.
-      const r = this.trainRun.run(feeds, this.params.values(), this.dropoutSeed(step));
-      for (const [k, t] of r.buffers) buffers.set(k, tf.keep(t));
-      counts = r.counts;
-      return r.outputs.loss as tf.Scalar;
-    }, trainable);
-    this.steps = step;
-    tf.tidy(() => {
-      // A parameter the loss does not reach (the head under a distance loss) has no gradient and,
-      // as in torch.optim, is left alone.
-      const live = this.params.trainable.filter((p) => grads[this.params.variable(p.name).name]);
-      const raw = live.map((p) => grads[this.params.variable(p.name).name] as tf.Tensor);
-      const clipped = this.o.clip ? clipGradients(raw, this.o.clip) : raw;
-      live.forEach((p, i) => {
-        const g = clipped[i] as tf.Tensor;
-        update(
-          this.optimizer,
-          p.name,
-          this.params.variable(p.name),
-          g,
-          { get: (n, s) => this.slot(n, s) },
-          lr,
-          step,
-        );
-      });
-    });
-    tf.dispose(grads);
-    // Running statistics after the update, as PyTorch's forward-then-step leaves them.
-    for (const [name, t] of buffers) this.params.assign(name, t);
-    this.params.advance(counts);
-    tf.dispose(Object.values(feeds));
-    const loss = (await value.data())[0] as number;
-    value.dispose();
-    return { loss };
-  }
-
-  /** Runs the graph's named outputs in `mode` without updating anything (tests, parity). */
-  async forward(batch: Batch, mode: Mode, outputs: readonly string[]): Promise<HostOutputs> {
-    this.assertLive();
-    const c = this.run(mode, outputs);
-    const feeds = this.feeds(batch, c.inputs);
-    const r = tf.tidy(() => {
-      const res = c.run(feeds, this.params.values());
-      return { outputs: res.outputs, buffers: [...res.buffers.values()] };
-    });
+  private async host(outputs: Record<string, tf.Tensor>): Promise<HostOutputs> {
     const out: HostOutputs = {};
-    for (const [k, t] of Object.entries(r.outputs))
-      out[k] = { shape: t.shape, data: (await t.data()) as Float32Array };
-    tf.dispose([...Object.values(r.outputs), ...r.buffers, ...Object.values(feeds)]);
+    for (const [k, t] of Object.entries(outputs))
+      out[k] = { shape: t.shape, data: Float32Array.from((await t.data()) as Float32Array) };
+    tf.dispose(Object.values(outputs));
     return out;
   }
 
   /**
-   * One train-mode forward and backward with no update: the loss, the gradient of every trainable
-   * parameter (IR layout) and the buffers as the forward left them. For parity checks.
+   * Runs the graph's named outputs without updating anything (tests, parity): `eval` mode uses the
+   * running statistics and no dropout; `train` mode is the training form with the next step's masks.
+   */
+  async forward(batch: Batch, mode: Mode, outputs: readonly string[]): Promise<HostOutputs> {
+    this.assertLive();
+    const form = mode === 'train' ? this.trainForm() : undefined;
+    const c = this.compile(`${mode}:${outputs.join(',')}`, form?.graph ?? this.graph, mode, outputs);
+    const feeds = this.feeds(batch, c.inputs, form?.dropoutMasks ?? [], this.steps + 1);
+    const r = tf.tidy(() => c.run(feeds, this.state.values()).outputs);
+    tf.dispose(Object.values(feeds));
+    return this.host(r);
+  }
+
+  /**
+   * One train-mode forward and backward with no update (parity checks): the loss, the gradient of
+   * every trainable parameter (IR layout) and the running statistics the forward leaves. Dropout
+   * masks are those of the next step.
    */
   async gradients(batch: Batch): Promise<{
     loss: number;
@@ -185,102 +207,69 @@ export class TfjsTrainingBackend implements TrainingBackend {
     buffers: Map<string, Tensor<'float32'>>;
   }> {
     this.assertLive();
-    const feeds = this.feeds(batch, this.trainRun.inputs);
-    const trainable = this.params.trainable.map((p) => this.params.variable(p.name));
-    const buffers = new Map<string, tf.Tensor>();
-    const { value, grads } = tf.variableGrads(() => {
-      const r = this.trainRun.run(feeds, this.params.values());
-      for (const [k, t] of r.buffers) buffers.set(k, tf.keep(t));
-      return r.outputs.loss as tf.Scalar;
-    }, trainable);
-    const hostGrads = new Map<string, Tensor<'float32'>>();
-    for (const v of trainable) {
-      const name = this.params.nameOf(v.name);
-      if (!grads[v.name]) continue;
-      hostGrads.set(
-        name,
-        await this.params.toHost(grads[v.name] as tf.Tensor, this.params.layouts.get(name) ?? 'ir'),
-      );
+    if (!this.gradRun) {
+      const form = this.trainForm();
+      const grads = grad(form.graph);
+      const outputs = ['loss', ...grads.gradients.values(), ...form.bufferUpdates.values()];
+      this.gradRun = { form, grads, run: compileGraph(grads.graph, { mode: 'train', outputs }) };
     }
-    const hostBuffers = new Map<string, Tensor<'float32'>>();
-    for (const [k, t] of buffers) hostBuffers.set(k, await this.params.toHost(t, 'ir'));
-    const loss = (await value.data())[0] as number;
-    tf.dispose([value, ...Object.values(grads), ...buffers.values(), ...Object.values(feeds)]);
-    return { loss, grads: hostGrads, buffers: hostBuffers };
+    const { form, grads, run } = this.gradRun;
+    const feeds = this.feeds(batch, run.inputs, form.dropoutMasks, this.steps + 1);
+    const r = tf.tidy(() => run.run(feeds, this.state.values()).outputs);
+    tf.dispose(Object.values(feeds));
+    const out = await this.host(r);
+    const hostOf = (name: string): Tensor<'float32'> => ({
+      dtype: 'float32',
+      shape: [...out[name]!.shape],
+      data: out[name]!.data,
+    });
+    return {
+      loss: out.loss!.data[0] as number,
+      grads: new Map([...grads.gradients].map(([param, output]) => [param, hostOf(output)])),
+      buffers: new Map([...form.bufferUpdates].map(([buffer, output]) => [buffer, hostOf(output)])),
+    };
   }
 
   async evaluate(batch: Batch): Promise<EvalResult> {
     this.assertLive();
-    const withLoss = batch.inputs.labels !== undefined && this.score.kind !== 'embedding';
-    if (this.score.kind === 'embedding') {
-      const c = this.run('eval', ['embeddingA']);
-      const side = async (x: string): Promise<Float32Array> => {
-        const t = batch.inputs[x];
-        if (!t) throw new Error(`batch has no input '${x}'`);
-        return (await this.forward({ inputs: { anchor: t }, size: batch.size }, 'eval', c.outputs))
-          .embeddingA!.data;
-      };
-      const [a, b] = [await side('x1'), await side('x2')];
-      const d = a.length / batch.size;
-      const scores = new Float32Array(batch.size);
-      for (let i = 0; i < batch.size; i++) {
-        let s = 0;
-        for (let j = 0; j < d; j++) s += ((a[i * d + j] as number) - (b[i * d + j] as number)) ** 2;
-        scores[i] = -Math.sqrt(s);
-      }
-      return { scores };
-    }
-    const head = this.score.kind === 'logit' ? 'logit' : 'distance';
-    const out = await this.forward(batch, 'eval', withLoss ? [head, 'loss'] : [head]);
-    const raw = out[head]!.data;
-    const scores = head === 'logit' ? raw.map((z) => 1 / (1 + Math.exp(-z))) : raw.map((dist) => -dist);
-    return withLoss ? { scores, loss: out.loss!.data[0] as number } : { scores };
+    const data = async (b: Batch, names: readonly string[]) =>
+      Object.fromEntries(Object.entries(await this.forward(b, 'eval', names)).map(([k, v]) => [k, v.data]));
+    return evaluatePairs(this.score, batch, {
+      outputs: data,
+      embed: async (images, size) =>
+        (await data({ inputs: { anchor: images }, size }, ['embeddingA'])).embeddingA!,
+    });
   }
 
   readWeights(): Promise<Map<string, Tensor>> {
     this.assertLive();
-    return this.params.read();
+    return this.state.read();
   }
 
   async writeWeights(weights: Map<string, Tensor>): Promise<void> {
     this.assertLive();
-    this.params.write(weights);
+    this.state.write(weights);
   }
 
   async readOptimizerState(): Promise<OptimizerState> {
     this.assertLive();
     const slots = new Map<string, Tensor>();
-    for (const [key, v] of this.slots) {
-      const param = key.slice(0, key.lastIndexOf('.'));
-      slots.set(key, await this.params.toHost(v, this.params.layouts.get(param) ?? 'ir'));
-    }
+    for (const s of this.trainStep.slots) slots.set(s.name, await this.state.readHost(s.name));
     return { step: this.steps, slots };
   }
 
   async writeOptimizerState(state: OptimizerState): Promise<void> {
     this.assertLive();
-    const expected = new Set(
-      this.params.trainable.flatMap((p) => slotNames(this.optimizer).map((s) => `${p.name}.${s}`)),
-    );
-    for (const key of state.slots.keys()) {
-      if (!expected.has(key))
-        throw new Error(`optimizer state has slot '${key}', which ${this.optimizer.kind} does not use`);
-    }
-    for (const [key, t] of state.slots) {
-      const param = key.slice(0, key.lastIndexOf('.'));
-      const value = tf.tidy(() => this.params.toTf(t, this.params.layouts.get(param) ?? 'ir'));
-      this.slot(param, key.slice(param.length + 1)).assign(value);
-      value.dispose();
-    }
+    const shapeOf = (p: string) => this.graph.params.find((x) => x.name === p)!.shape as number[];
+    for (const { slot, value } of optimizerSlotsToLoad(this.trainStep, state, shapeOf))
+      this.state.writeHost(slot.name, value);
     this.steps = state.step;
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.params.dispose();
-    for (const v of this.slots.values()) v.dispose();
-    this.slots.clear();
+    this.state.dispose();
   }
 
   private assertLive(): void {
@@ -288,7 +277,7 @@ export class TfjsTrainingBackend implements TrainingBackend {
   }
 }
 
-/** Resolves the device, loads the weights into variables and compiles the step. */
+/** Resolves the device, loads the weights into variables and builds the training step. */
 export async function createTfjsBackend(o: TfjsBackendOptions): Promise<TfjsTrainingBackend> {
   const device = await resolveDevice(o.device ?? 'auto', o.resolve);
   const weights = o.weights ?? initWeights(o.graph, o.seed ?? 0);

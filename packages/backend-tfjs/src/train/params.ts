@@ -1,11 +1,12 @@
 /**
- * Parameters and buffers as tf.Variables in their tfjs layout (conv weights HWIO), int64 counters
- * as host bigints. Reading and writing go through the IR's (torchvision's) names and layouts.
+ * The training state as tf.Variables in their tfjs layout (conv weights and their optimizer slots
+ * HWIO), int64 counters as host bigints. Reading and writing go through the IR's (torchvision's)
+ * names and layouts.
  */
 
 import { type Graph, isBatchCounter, type Param, type Tensor, weightsForGraph } from '@siamese/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { HWIO_TO_OIHW, type Layout, OIHW_TO_HWIO, type Val } from '../lower/value.js';
+import { HWIO_TO_OIHW, type Layout, OIHW_TO_HWIO, toIR, type Val } from '../lower/value.js';
 
 let instances = 0;
 
@@ -15,6 +16,7 @@ function convWeights(graph: Graph): Set<string> {
 }
 
 export class ParamStore {
+  /** Parameters, buffers and optimizer slots, by state name. */
   readonly variables = new Map<string, tf.Variable>();
   readonly layouts = new Map<string, Layout>();
   readonly counters = new Map<string, bigint>();
@@ -38,15 +40,26 @@ export class ParamStore {
       }
       if (p.dtype !== 'float32')
         throw new Error(`parameter '${p.name}' is ${p.dtype}; tfjs trains float32 only`);
-      const layout: Layout = conv.has(p.name) ? 'hwio' : 'ir';
-      this.layouts.set(p.name, layout);
-      const v = tf.tidy(() => tf.variable(this.toTf(t, layout), p.trainable, this.prefix + p.name));
-      this.variables.set(p.name, v);
-      this.vals.set(p.name, { t: v, layout });
+      this.add(p.name, conv.has(p.name) ? 'hwio' : 'ir', () =>
+        this.toTf(t, conv.has(p.name) ? 'hwio' : 'ir'),
+      );
     }
   }
 
-  /** Values for the compiled graph, by parameter name. */
+  private add(name: string, layout: Layout, make: () => tf.Tensor): void {
+    const v = tf.tidy(() => tf.variable(make(), false, this.prefix + name));
+    this.variables.set(name, v);
+    this.layouts.set(name, layout);
+    this.vals.set(name, { t: v, layout });
+  }
+
+  /** Adds a zero state value (an optimizer slot) shaped and laid out like `like`. */
+  addLike(name: string, like: string): void {
+    if (this.variables.has(name)) return;
+    this.add(name, this.layoutOf(like), () => tf.zerosLike(this.variable(like)));
+  }
+
+  /** Values for the compiled graph, by state name. */
   values(): ReadonlyMap<string, Val> {
     return this.vals;
   }
@@ -57,9 +70,8 @@ export class ParamStore {
     return v;
   }
 
-  /** Parameter name of a variable (tf.variableGrads keys its result by variable name). */
-  nameOf(variableName: string): string {
-    return variableName.slice(this.prefix.length);
+  layoutOf(name: string): Layout {
+    return this.layouts.get(name) ?? 'ir';
   }
 
   /** A host tensor in the IR layout as a tf tensor in `layout`. */
@@ -76,12 +88,26 @@ export class ParamStore {
     return { dtype: 'float32', shape: [...x.shape], data: Float32Array.from(data) };
   }
 
+  /** A state value as a host tensor in the IR layout. */
+  readHost(name: string): Promise<Tensor<'float32'>> {
+    return this.toHost(this.variable(name), this.layoutOf(name));
+  }
+
+  /** Replaces a state value from a host tensor in the IR layout. */
+  writeHost(name: string, t: Tensor): void {
+    this.assign(
+      name,
+      tf.tidy(() => this.toTf(t, this.layoutOf(name))),
+    );
+  }
+
+  /** Every parameter and buffer of the graph (not the slots), as host tensors. */
   async read(): Promise<Map<string, Tensor>> {
     const out = new Map<string, Tensor>();
     for (const p of this.graph.params) {
       const c = this.counters.get(p.name);
       if (c !== undefined) out.set(p.name, { dtype: 'int64', shape: [], data: BigInt64Array.of(c) });
-      else out.set(p.name, await this.toHost(this.variable(p.name), this.layouts.get(p.name) ?? 'ir'));
+      else out.set(p.name, await this.readHost(p.name));
     }
     return out;
   }
@@ -91,18 +117,31 @@ export class ParamStore {
     for (const p of this.graph.params) {
       const t = w.get(p.name) as Tensor;
       if (this.counters.has(p.name)) this.counters.set(p.name, (t.data as BigInt64Array)[0] ?? 0n);
-      else
-        this.assign(
-          p.name,
-          tf.tidy(() => this.toTf(t, this.layouts.get(p.name) ?? 'ir')),
-        );
+      else this.writeHost(p.name, t);
     }
   }
 
   /** Replaces a variable's value and disposes `value`. */
   assign(name: string, value: tf.Tensor): void {
-    this.variable(name).assign(value);
+    const v = this.variable(name);
+    if (value === v) return;
+    v.assign(value);
     value.dispose();
+  }
+
+  /** Replaces a state value with a computed one in any layout, moving it to the stored layout. */
+  assignVal(name: string, v: Val): void {
+    const want = this.layoutOf(name);
+    if (v.layout === want) {
+      this.assign(name, v.t);
+      return;
+    }
+    const moved = tf.tidy(() => {
+      const t = toIR(v);
+      return want === 'hwio' ? tf.transpose(t, OIHW_TO_HWIO) : t;
+    });
+    v.t.dispose();
+    this.assign(name, moved);
   }
 
   advance(counts: ReadonlyMap<string, number>): void {

@@ -20,7 +20,10 @@ describe('siamese doctor (the built binary)', () => {
     });
     expect(byName.get('onnxruntime cuda')).toBeDefined();
     expect(j.probe.onnxruntime.cpu).toEqual({ ok: true });
-    // The cli does not depend on tfjs: each platform is reported, installed or not, with its error.
+    // tfjs is the cli's optional peer (a dev dependency here): each platform is reported through
+    // it, installed or not, with its error.
+    expect(j.probe.tfjsBackend).toEqual({ package: '@siamese/backend-tfjs', installed: true, ok: true });
+    expect(byName.get('tfjs')).toMatchObject({ status: 'ok' });
     expect(j.probe.tfjs.map((t: { package: string }) => t.package)).toEqual([...TFJS_PACKAGES]);
     for (const t of j.probe.tfjs) {
       if (!t.ok) expect(t.error).toEqual(expect.any(String));
@@ -43,6 +46,8 @@ describe('siamese doctor (the built binary)', () => {
   it('prints one line per check, with a fix under each problem', async () => {
     const r = await siameseCli(['doctor']);
     expect(r.code).toBe(0);
+    // Importing tfjs-node-gpu and then tfjs-node, where both fail to load, re-registers no kernels.
+    expect(r.stderr).not.toMatch(/already registered|has already been set/);
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^ok {4}node +\d+\.\d+\.\d+ \(\w+ \w+\)$/);
     expect(lines).toContainEqual(expect.stringMatching(/^ok {4}onnxruntime cpu +onnxruntime-node 1\.30/));

@@ -10,7 +10,7 @@ export const doctor: CommandDef = {
     'which devices and libraries work here (onnxruntime CPU/CUDA, CUDA and cuDNN, tfjs, sharp), and fixes',
   options: { json: jsonOption },
   details:
-    'Creates a real onnxruntime session on each provider, reads nvidia-smi, looks for the CUDA and cuDNN libraries the dynamic loader can find (onnxruntime-node 1.30 needs CUDA 12.x + cuDNN 9; tfjs-node-gpu needs CUDA 11.2 + cuDNN 8.1, so training and inference run as separate processes), and imports each tfjs platform. Exits 1 when Node, sharp or CPU inference does not work.',
+    'Creates a real onnxruntime session on each provider, reads nvidia-smi, looks for the CUDA and cuDNN libraries the dynamic loader can find (onnxruntime-node 1.30 needs CUDA 12.x + cuDNN 9; tfjs-node-gpu needs CUDA 11.2 + cuDNN 8.1, so a tfjs GPU training run and an onnxruntime CUDA run are separate commands), and imports each tfjs platform that is installed. Exits 1 when Node, sharp or CPU inference does not work.',
   examples: ['siamese doctor', 'siamese doctor --json'],
   async run(args, io) {
     const facts = await probe();

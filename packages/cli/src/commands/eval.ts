@@ -5,7 +5,8 @@
 import { configFor } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { count, openData, reportWarnings } from '../infer/data.js';
-import { type EvalReport, evaluate, isSkipped } from '../infer/evaluate.js';
+import { type EvalReport, isSkipped } from '../infer/eval-report.js';
+import { evaluate } from '../infer/evaluate.js';
 import { openModel } from '../infer/model.js';
 import { deviceLine, fixed } from './format.js';
 import { dataOptions, dataSettings, inferOptions, inferSettings, jsonOption } from './options.js';

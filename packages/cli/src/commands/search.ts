@@ -1,4 +1,5 @@
 /** `siamese search MODEL QUERY --index FILE`: the gallery images most likely to match a query. */
+import { sigmoid } from '@siamese/core';
 import { configFor } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { headLogits } from '../infer/embed.js';
@@ -61,7 +62,7 @@ export const search: CommandDef = {
         .slice(0, top);
       const threshold = model.threshold;
       const matches = order.map((i, rank) => {
-        const probability = 1 / (1 + Math.exp(-logits[i]!));
+        const probability = sigmoid(logits[i]!);
         const item = index.items[i]!;
         return {
           rank: rank + 1,

@@ -8,10 +8,10 @@ import { join, resolve } from 'node:path';
 import {
   COMBINE_MODES,
   LOSS_KINDS,
-  loadCheckpoint,
   RESNET_PRESETS,
   type SiameseConfig,
   saveModel,
+  scoreKind,
   siamese,
   siameseTraining,
   summarize,
@@ -19,7 +19,7 @@ import {
 } from '@siamese/core';
 import { configFor } from '../config/load.js';
 import { TRAIN_DEVICES } from '../config/siamese-config.js';
-import { checkBackendChoice, chooseBackend } from '../train/backend-choice.js';
+import { chooseBackend, preflightBackend } from '../train/backend-choice.js';
 import { openTrainingData } from '../train/data.js';
 import { finish } from '../train/finish.js';
 import { formatDuration, progressPrinter } from '../train/progress.js';
@@ -174,7 +174,7 @@ export const trainCommand: CommandDef = {
   async run(args, io) {
     const started = performance.now();
     const s = trainSettings(args, await configFor(args));
-    checkBackendChoice(s);
+    await preflightBackend(s);
     const out = resolve(s.out);
     const data = await openTrainingData(s, out, io.err);
     const { train: tr, val, test } = data.split;
@@ -258,9 +258,8 @@ export const trainCommand: CommandDef = {
       await backend.dispose();
       return 130;
     }
-    const best = await loadCheckpoint(join(checkpoints, 'best'));
-    if (best) await backend.writeWeights(best.model.weights);
-    const f = await finish(backend, data, s, inference);
+    // train() has left the best epoch's weights in the backend.
+    const f = await finish(backend, data, s, inference, scoreKind(training));
     const modelDir = join(out, 'model');
     await saveModel(modelDir, {
       graph: inference,

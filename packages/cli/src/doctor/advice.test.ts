@@ -41,6 +41,7 @@ function probe(over: Partial<Probe> = {}): Probe {
     },
     nvidia: { found: false, gpus: [] },
     libraries: [],
+    tfjsBackend: { package: '@siamese/backend-tfjs', installed: true, ok: true },
     tfjs: [
       {
         package: '@tensorflow/tfjs-node-gpu',
@@ -87,7 +88,7 @@ describe('doctor advice', () => {
     expect(byName(checks, 'cuda-libs onnxruntime')).toMatchObject({
       status: 'info',
       detail: expect.stringMatching(
-        /^onnxruntime-node 1\.30 CUDA \(inference\) needs CUDA 12\.x \+ cuDNN 9; missing libcudart\.so\.12, /,
+        /^onnxruntime-node 1\.30 CUDA \(training and inference\) needs CUDA 12\.x \+ cuDNN 9; missing libcudart\.so\.12, /,
       ),
     });
     expect(byName(checks, 'tfjs-node')).toMatchObject({
@@ -110,7 +111,7 @@ describe('doctor advice', () => {
     expect(byName(checks, 'cuda-libs onnxruntime')).toMatchObject({
       status: 'ok',
       detail:
-        'onnxruntime-node 1.30 CUDA (inference) needs CUDA 12.x + cuDNN 9: found libcudart 12.4.127, libcudnn 9.1.0 on the library path',
+        'onnxruntime-node 1.30 CUDA (training and inference) needs CUDA 12.x + cuDNN 9: found libcudart 12.4.127, libcudnn 9.1.0 on the library path',
     });
     expect(byName(checks, 'cuda-libs tfjs-node-gpu')).toMatchObject({
       status: 'info',
@@ -167,5 +168,30 @@ describe('doctor advice', () => {
       detail: expect.stringContaining('libcudart.so.11.0'),
     });
     expect(healthy(broken)).toBe(true);
+  });
+
+  it('a cli installed without @siamese/backend-tfjs: healthy, one tfjs line saying what to install', () => {
+    const checks = assess(
+      probe({
+        tfjsBackend: {
+          package: '@siamese/backend-tfjs',
+          installed: false,
+          ok: false,
+          error: "Cannot find package '@siamese/backend-tfjs' imported from /x/probe.js",
+        },
+        tfjs: [],
+      }),
+    );
+    expect(healthy(checks)).toBe(true);
+    expect(checks.filter((c) => c.name.startsWith('tfjs'))).toEqual([
+      {
+        status: 'info',
+        name: 'tfjs',
+        detail:
+          '@siamese/backend-tfjs not installed: train runs on onnxruntime (--backend tfjs and --device wasm or js need it)',
+        fix: 'npm install @siamese/backend-tfjs to train with TensorFlow.js',
+      },
+    ]);
+    expect(byName(assess(probe()), 'tfjs')).toMatchObject({ status: 'ok' });
   });
 });

@@ -17,7 +17,7 @@ export interface Check {
 export const STACKS = {
   onnxruntime: {
     name: 'cuda-libs onnxruntime',
-    label: 'onnxruntime-node 1.30 CUDA (inference)',
+    label: 'onnxruntime-node 1.30 CUDA (training and inference)',
     needs: 'CUDA 12.x + cuDNN 9',
     cuda: [12, 0],
     sonames: ['libcudart.so.12', 'libcublas.so.12', 'libcublasLt.so.12', 'libcufft.so.11', 'libcudnn.so.9'],
@@ -41,6 +41,9 @@ export const STACKS = {
 } as const;
 
 const NODE_MAJOR = 20;
+
+/** How a user adds tfjs training to the cli (an optional peer, not a dependency). */
+export const TFJS_INSTALL = 'npm install @siamese/backend-tfjs';
 
 function stackCheck(stack: (typeof STACKS)[keyof typeof STACKS], libs: readonly LibraryFile[]): Check {
   const found = (soname: string, onPath: boolean) =>
@@ -165,6 +168,26 @@ export function assess(p: Probe): Check[] {
     } else checks.push(c);
   }
 
+  const tb = p.tfjsBackend;
+  if (tb.ok)
+    checks.push({ status: 'ok', name: 'tfjs', detail: `${tb.package} loads (training with TensorFlow.js)` });
+  else {
+    checks.push(
+      tb.installed
+        ? {
+            status: 'no',
+            name: 'tfjs',
+            detail: `${tb.package} is installed but does not load: ${tb.error ?? '?'}`,
+            fix: `reinstall it: ${TFJS_INSTALL}`,
+          }
+        : {
+            status: 'info',
+            name: 'tfjs',
+            detail: `${tb.package} not installed: train runs on onnxruntime (--backend tfjs and --device wasm or js need it)`,
+            fix: `${TFJS_INSTALL} to train with TensorFlow.js`,
+          },
+    );
+  }
   for (const t of p.tfjs) {
     const name = t.package.replace('@tensorflow/', '').replace('tfjs-backend-wasm', 'tfjs-wasm');
     const platform =

@@ -9,7 +9,6 @@ import { existsSync } from 'node:fs';
 import { readdir, realpath } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 
 export interface Outcome {
   readonly ok: boolean;
@@ -63,6 +62,9 @@ export interface Probe {
   readonly onnxruntime: OrtProbe;
   readonly nvidia: NvidiaProbe;
   readonly libraries: readonly LibraryFile[];
+  /** @siamese/backend-tfjs, the cli's optional peer for training on TensorFlow.js. */
+  readonly tfjsBackend: TfjsProbe;
+  /** The tfjs platforms it can load; empty without it. */
   readonly tfjs: readonly TfjsProbe[];
 }
 
@@ -270,42 +272,47 @@ async function probeLibraries(env: NodeJS.ProcessEnv): Promise<LibraryFile[]> {
   );
 }
 
+/** What doctor needs from @siamese/backend-tfjs (an optional peer of the cli). */
+export type TfjsModule = Pick<typeof import('@siamese/backend-tfjs'), 'importPlatform'>;
+
+/** Loads @siamese/backend-tfjs; tests replace it to simulate a cli installed without it. */
+export type TfjsImporter = () => Promise<TfjsModule>;
+
+const importTfjs: TfjsImporter = () => import('@siamese/backend-tfjs');
+
 /**
- * Imports each tfjs platform package: loads, is not installed, or fails (the error, one line).
- * Looked up from here and from @siamese/backend-tfjs (whose optional peers they are), so a
- * training setup is found once the cli depends on it.
+ * @siamese/backend-tfjs, then each tfjs platform package through it: loads, is not installed, or
+ * fails (the error, one line). The platforms are its optional peers, imported the way training
+ * imports them (a native build that fails leaves no kernels registered for the next one); without
+ * @siamese/backend-tfjs there is no tfjs training, and no platform to look at.
  */
-async function probeTfjs(): Promise<TfjsProbe[]> {
-  const resolvers = [createRequire(import.meta.url), requireFrom('@siamese/backend-tfjs')].filter(
-    (r): r is NodeJS.Require => r !== undefined,
-  );
-  const out: TfjsProbe[] = [];
+export async function probeTfjs(
+  importer: TfjsImporter = importTfjs,
+): Promise<{ backend: TfjsProbe; platforms: TfjsProbe[] }> {
+  const name = '@siamese/backend-tfjs';
+  let tfjs: TfjsModule;
+  try {
+    tfjs = await importer();
+  } catch (e) {
+    const installed = !isMissingModule(e, name);
+    return { backend: { package: name, installed, ok: false, error: oneLine(e) }, platforms: [] };
+  }
+  const platforms: TfjsProbe[] = [];
   for (const spec of TFJS_PACKAGES) {
-    let path: string | undefined;
-    let notFound: unknown;
-    for (const r of resolvers) {
-      try {
-        path = r.resolve(spec);
-        break;
-      } catch (e) {
-        notFound = e;
-      }
-    }
-    if (path === undefined) {
-      out.push({ package: spec, installed: false, ok: false, error: oneLine(notFound) });
-      continue;
-    }
     try {
-      await import(pathToFileURL(path).href);
-      out.push({ package: spec, installed: true, ok: true });
+      await tfjs.importPlatform(spec);
+      platforms.push({ package: spec, installed: true, ok: true });
     } catch (e) {
-      out.push({ package: spec, installed: !isMissingModule(e, spec), ok: false, error: oneLine(e) });
+      platforms.push({ package: spec, installed: !isMissingModule(e, spec), ok: false, error: oneLine(e) });
     }
   }
-  return out;
+  return { backend: { package: name, installed: true, ok: true }, platforms };
 }
 
-export async function probe(env: NodeJS.ProcessEnv = process.env): Promise<Probe> {
+export async function probe(
+  env: NodeJS.ProcessEnv = process.env,
+  o: { readonly importTfjs?: TfjsImporter } = {},
+): Promise<Probe> {
   const [sharp, onnxruntime, nvidia, libraries] = await Promise.all([
     probeSharp(),
     probeOrt(),
@@ -313,13 +320,14 @@ export async function probe(env: NodeJS.ProcessEnv = process.env): Promise<Probe
     probeLibraries(env),
   ]);
   // tfjs last: a native TensorFlow that loads prints to the terminal; keep it after the rest.
-  const tfjs = await probeTfjs();
+  const tfjs = await probeTfjs(o.importTfjs);
   return {
     node: { version: process.versions.node, platform: process.platform, arch: process.arch },
     sharp,
     onnxruntime,
     nvidia,
     libraries,
-    tfjs,
+    tfjsBackend: tfjs.backend,
+    tfjs: tfjs.platforms,
   };
 }

@@ -57,12 +57,3 @@ export async function headLogits(
   }
   return out;
 }
-
-export function sigmoid(x: number): number {
-  return 1 / (1 + Math.exp(-x));
-}
-
-/** The logit of a probability (the head's threshold in logit units). */
-export function logit(p: number): number {
-  return Math.log(p / (1 - p));
-}

@@ -2,6 +2,8 @@
  * Which training backend `train` uses, and why. 'auto' takes tfjs only where a native GPU build
  * really runs on the GPU (the one case it beats onnxruntime); otherwise onnxruntime, which trains
  * the IR's own autodiff graph on CUDA when its provider loads and on the CPU otherwise.
+ * @siamese/backend-tfjs is an optional peer of the cli: only a dynamic import loads it, and only
+ * when tfjs is asked for or probed; without it `auto` trains on onnxruntime.
  */
 import type { Graph, TrainingBackend } from '@siamese/core';
 import { UsageError } from '../errors.js';
@@ -19,8 +21,42 @@ function optimizerOf(s: TrainSettings) {
     : ({ kind: s.optimizer, weightDecay: s.weightDecay } as const);
 }
 
-async function openTfjs(s: TrainSettings, graph: Graph) {
-  const { createTfjsBackend } = await import('@siamese/backend-tfjs');
+/** @siamese/backend-tfjs as the cli uses it: an optional peer, loaded only when tfjs trains. */
+export type TfjsModule = Pick<typeof import('@siamese/backend-tfjs'), 'createTfjsBackend' | 'resolveDevice'>;
+
+/** Loads @siamese/backend-tfjs; tests replace it to simulate a cli installed without it. */
+export type TfjsImporter = () => Promise<TfjsModule>;
+
+const TFJS = '@siamese/backend-tfjs';
+const importTfjs: TfjsImporter = () => import('@siamese/backend-tfjs');
+
+/** The package itself is not installed (not one of its own dependencies). */
+function isTfjsMissing(e: unknown): boolean {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  const message = e instanceof Error ? e.message : String(e);
+  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && message.includes(`'${TFJS}'`);
+}
+
+/** The option that asked for tfjs, as the user wrote it. */
+function tfjsRequest(s: TrainSettings): string {
+  return s.backend === 'tfjs' ? '--backend tfjs' : `--device ${s.device}`;
+}
+
+/**
+ * Loads @siamese/backend-tfjs for a request that needs it; without it, a UsageError saying what
+ * to install (one line, exit code 2).
+ */
+async function loadTfjs(s: TrainSettings, importer: TfjsImporter): Promise<TfjsModule> {
+  try {
+    return await importer();
+  } catch (e) {
+    if (isTfjsMissing(e)) throw new UsageError(`${tfjsRequest(s)} needs ${TFJS}: npm install ${TFJS}`);
+    throw e;
+  }
+}
+
+async function openTfjsWith(importer: TfjsImporter, s: TrainSettings, graph: Graph) {
+  const { createTfjsBackend } = await loadTfjs(s, importer);
   return createTfjsBackend({
     graph,
     seed: s.seed,
@@ -38,6 +74,20 @@ export function checkBackendChoice(s: TrainSettings): void {
   }
 }
 
+/** Whether these settings can only train on tfjs. */
+function needsTfjs(s: TrainSettings): boolean {
+  return s.backend === 'tfjs' || (s.backend === 'auto' && (s.device === 'wasm' || s.device === 'js'));
+}
+
+/**
+ * checkBackendChoice, and for a request only tfjs can serve, that @siamese/backend-tfjs is
+ * installed: both before any data is read.
+ */
+export async function preflightBackend(s: TrainSettings, importer: TfjsImporter = importTfjs): Promise<void> {
+  checkBackendChoice(s);
+  if (needsTfjs(s)) await loadTfjs(s, importer);
+}
+
 async function openOnnx(s: TrainSettings, graph: Graph) {
   checkBackendChoice(s);
   const { createOnnxBackend } = await import('@siamese/backend-onnx');
@@ -50,12 +100,12 @@ async function openOnnx(s: TrainSettings, graph: Graph) {
 }
 
 /** A tfjs native GPU build that really uses the GPU, or why there is none (tfjs's own reason). */
-async function tfjsGpu(): Promise<string | undefined> {
+async function tfjsGpuWith(importer: TfjsImporter): Promise<string | undefined> {
   try {
-    const { resolveDevice } = await import('@siamese/backend-tfjs');
-    const r = await resolveDevice('gpu');
+    const r = await (await importer()).resolveDevice('gpu');
     return r.gpuInUse ? undefined : 'the tfjs GPU build runs on the CPU here';
   } catch (e) {
+    if (isTfjsMissing(e)) return `${TFJS} is not installed`;
     const why = e instanceof Error ? e.message.split('\n')[0]! : String(e);
     return `no tfjs GPU build is usable here (${why})`;
   }
@@ -68,7 +118,16 @@ export interface BackendOpeners {
   readonly openOnnx: (s: TrainSettings, graph: Graph) => Promise<ChosenBackend['backend']>;
 }
 
-const OPENERS: BackendOpeners = { tfjsGpu, openTfjs, openOnnx };
+/** The real openers; `importer` stands in for `import('@siamese/backend-tfjs')` in tests. */
+export function backendOpeners(importer: TfjsImporter = importTfjs): BackendOpeners {
+  return {
+    tfjsGpu: () => tfjsGpuWith(importer),
+    openTfjs: (s, graph) => openTfjsWith(importer, s, graph),
+    openOnnx,
+  };
+}
+
+const OPENERS: BackendOpeners = backendOpeners();
 
 export async function chooseBackend(
   s: TrainSettings,

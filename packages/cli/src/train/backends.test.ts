@@ -1,7 +1,8 @@
 /**
  * The two training backends agree: from the same weights and batches (core's siamese-tiny parity
- * fixture, PyTorch's weights), Adam steps on tfjs (wasm) and onnxruntime (cpu) give the same losses,
- * the same weights, and models that score pairs the same after export.
+ * fixture, PyTorch's weights, with the default head's dropout 0.5 switched on), Adam steps on tfjs
+ * (wasm) and onnxruntime (cpu) give the same losses, the same weights, and models that score pairs
+ * the same after export. Both lower core's one training-step graph and feed core's dropout masks.
  */
 
 import { createOnnxBackend, OnnxSiamese } from '@siamese/backend-onnx';
@@ -11,17 +12,27 @@ import { loadParityFixture } from '@siamese/core/conformance';
 import { describe, expect, it } from 'vitest';
 
 const f = await loadParityFixture('siamese-tiny');
-const training = siameseTraining(f.config, { kind: 'bce' });
+const config = { ...f.config, head: { ...f.config.head, dropout: 0.5 } };
+const training = siameseTraining(config, { kind: 'bce' });
 const batch = { inputs: { ...f.inputs }, size: f.inputs.labels.shape[0] as number };
 
 describe('tfjs and onnxruntime training agree', () => {
-  it('on losses, weights and exported scores over five Adam steps', async () => {
+  it('on losses, weights and exported scores over five Adam steps with dropout on', async () => {
     const optimizer = { kind: 'adam' as const };
-    const tfjs = await createTfjsBackend({ graph: training, weights: f.weights, device: 'wasm', optimizer });
-    const onnx = await createOnnxBackend({ graph: training, weights: f.weights, device: 'cpu', optimizer });
+    const o = { graph: training, weights: f.weights, seed: 7, optimizer };
+    const tfjs = await createTfjsBackend({ ...o, device: 'wasm' });
+    const onnx = await createOnnxBackend({ ...o, device: 'cpu' });
+    const noDropout = await createOnnxBackend({
+      ...o,
+      graph: siameseTraining(f.config, { kind: 'bce' }),
+      device: 'cpu',
+    });
     try {
+      // Dropout really acts: the same step without it gives another loss.
+      const plain = await noDropout.step(batch, 1e-2);
       for (let i = 0; i < 5; i++) {
         const [a, b] = [await tfjs.step(batch, 1e-2), await onnx.step(batch, 1e-2)];
+        if (i === 0) expect(Math.abs(b.loss - plain.loss)).toBeGreaterThan(1e-3);
         expect(Math.abs(a.loss - b.loss), `step ${i + 1}: tfjs ${a.loss} vs onnx ${b.loss}`).toBeLessThan(
           1e-3,
         );
@@ -42,9 +53,9 @@ describe('tfjs and onnxruntime training agree', () => {
       // Both trained models, exported, score the fixture's pairs alike.
       const scores = async (weights: typeof wt) => {
         const m = await OnnxSiamese.fromArtifact({
-          graph: siamese(f.config),
-          config: f.config,
-          preprocessing: defaultPreprocessing(f.config.input),
+          graph: siamese(config),
+          config,
+          preprocessing: defaultPreprocessing(config.input),
           weights,
         });
         const { probability } = await m.score(f.inputs.x1, f.inputs.x2);
@@ -63,6 +74,7 @@ describe('tfjs and onnxruntime training agree', () => {
     } finally {
       tfjs.dispose();
       await onnx.dispose();
+      await noDropout.dispose();
     }
   });
 });

@@ -1,20 +1,24 @@
 /**
- * After the loop: calibrate (the head of a distance-trained model, then the decision threshold),
- * measure the held-out test pairs, run the sanity checks and assemble the model's weights.
+ * After the loop (which leaves the best epoch's weights in the backend): calibrate with core's
+ * rule (the head of a distance-trained model, then the decision threshold), measure the held-out
+ * test pairs, run the sanity checks and assemble the model's weights.
  */
 import {
   type Batch,
+  calibrate,
+  type DistanceHead,
   equalErrorRate,
   type Graph,
   pairAccuracy,
   rocAuc,
+  type ScoreKind,
   type Tensor,
   type Threshold,
   type TrainingBackend,
   weightsForGraph,
+  withDistanceHead,
 } from '@siamese/core';
 import type { Pair } from '@siamese/datasets';
-import { calibrateThreshold, fitLogistic } from './calibrate.js';
 import type { TrainingData } from './data.js';
 import { type SanityResult, sanityChecks } from './sanity.js';
 import type { TrainSettings } from './settings.js';
@@ -32,7 +36,7 @@ export interface Finished {
   readonly metrics: Record<string, number>;
   readonly checks: SanityResult[];
   /** p = sigmoid(w * distance + b) for distance-trained models. */
-  readonly head?: { readonly w: number; readonly b: number };
+  readonly head?: DistanceHead;
 }
 
 async function rawScores(
@@ -54,36 +58,27 @@ export async function finish(
   data: TrainingData,
   s: TrainSettings,
   inference: Graph,
+  kind: ScoreKind,
 ): Promise<Finished> {
   const val = await rawScores(backend, data.validation);
   const test = await rawScores(backend, data.test);
-  // BCE scores are probabilities already; distance-trained models score -distance, and their head
-  // (Linear(1, 1) on the distance) is fitted here so that it outputs a probability too.
-  const head =
-    s.loss.kind === 'bce'
-      ? undefined
-      : fitLogistic(
-          Array.from(val.scores, (v) => -v),
-          val.labels,
-        );
-  const toProbability = (scores: Float32Array): Float32Array =>
-    head ? scores.map((v) => 1 / (1 + Math.exp(-(head.w * -v + head.b)))) : scores;
-  const valP = toProbability(val.scores);
-  const testP = toProbability(test.scores);
-  const threshold = calibrateThreshold(valP, val.labels, s.far);
+  const { head, threshold, probabilities } = calibrate(
+    kind,
+    val,
+    s.far !== undefined ? { targetFar: s.far } : {},
+  );
+  const valP = probabilities(val.scores);
+  const testP = probabilities(test.scores);
 
   const trained = await backend.readWeights();
-  if (head) {
-    trained.set('head.0.weight', { dtype: 'float32', shape: [1, 1], data: Float32Array.of(head.w) });
-    trained.set('head.0.bias', { dtype: 'float32', shape: [1], data: Float32Array.of(head.b) });
-  }
+  const inferenceWeights = new Map([...trained].filter(([k]) => inference.params.some((p) => p.name === k)));
   const weights = weightsForGraph(
     inference,
-    new Map([...trained].filter(([k]) => inference.params.some((p) => p.name === k))),
+    head ? withDistanceHead(inference, inferenceWeights, head) : inferenceWeights,
   );
 
   const scorePairs = async (pairs: readonly Pair[]): Promise<Float32Array> =>
-    toProbability((await backend.evaluate(await data.pairBatch('val', pairs))).scores);
+    probabilities((await backend.evaluate(await data.pairBatch('val', pairs))).scores);
   const items = Math.min(32, data.part('val').items.length);
   const selfScores = await scorePairs(
     Array.from({ length: items }, (_, i) => ({ a: i, b: i, same: 1 as const })),

@@ -3,6 +3,7 @@ import { siameseTraining } from '../nn/siamese.js';
 import { OPS, type OpName } from '../ops/table.js';
 import { grad } from './grad.js';
 import { NO_RULE_REASON, VJP } from './rules.js';
+import { stepNames } from './step-names.js';
 import { trainingForm } from './training-form.js';
 import { trainingStep } from './training-step.js';
 
@@ -38,7 +39,7 @@ describe('autodiff', () => {
     const f = trainingForm(tiny());
     const g = grad(f.graph);
     for (const p of f.graph.params.filter((x) => x.trainable)) {
-      const out = g.graph.outputs.find((o) => o.name === `grad:${p.name}`)!;
+      const out = g.graph.outputs.find((o) => o.name === g.gradients.get(p.name))!;
       expect(g.graph.values[out.value]!.shape, p.name).toEqual(p.shape);
     }
   });
@@ -50,7 +51,7 @@ describe('autodiff', () => {
   it('builds a whole Adam step whose outputs cover every parameter, buffer and slot', () => {
     const s = trainingStep(tiny(), { optimizer: { kind: 'adam' }, clip: { maxNorm: 1 } });
     const trainable = s.graph.params.filter((p) => p.trainable).map((p) => p.name);
-    for (const p of trainable) expect(s.updates.get(p)).toBe(`next:${p}`);
+    for (const p of trainable) expect(s.updates.get(p)).toBe(stepNames.next(p));
     expect(s.slots).toHaveLength(2 * trainable.length);
     expect(s.batchInputs).toEqual(['x1', 'x2', 'labels']);
     expect(s.graph.outputs.map((o) => o.name)).toContain('loss');

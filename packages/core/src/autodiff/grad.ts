@@ -8,6 +8,7 @@ import type { Graph, Value } from '../ir/types.js';
 import { type OpName, opSpec } from '../ops/table.js';
 import { AutodiffError } from './rule.js';
 import { NO_RULE_REASON, VJP } from './rules.js';
+import { stepNames } from './step-names.js';
 
 export interface GradOptions {
   /** The scalar output to differentiate. Default 'loss'. */
@@ -31,8 +32,8 @@ export function grad(graph: Graph, o: GradOptions = {}): GradResult {
   for (const param of wrt) {
     // A parameter the loss does not reach gets an explicit zero gradient.
     const v = gradients.get(param) ?? b.op('scale', [b.value(param)], { alpha: 0 }, `grad/${param}.zero`);
-    names.set(param, `grad:${param}`);
-    b.output(`grad:${param}`, v);
+    names.set(param, stepNames.grad(param));
+    b.output(stepNames.grad(param), v);
   }
   return { graph: b.build(), gradients: names };
 }

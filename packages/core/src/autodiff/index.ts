@@ -1,3 +1,4 @@
+export { dropoutMask, dropoutMasks, maskDims } from './dropout-mask.js';
 export { type GradOptions, type GradResult, grad, gradInto } from './grad.js';
 export {
   clipGradients,
@@ -8,10 +9,10 @@ export {
 } from './optimizer.js';
 export { AutodiffError, type VjpArgs, type VjpRule } from './rule.js';
 export { NO_RULE_REASON, VJP, type VjpTable } from './rules.js';
+export { STEP_INPUTS, stepNames } from './step-names.js';
 export { type DropoutMask, type TrainingForm, trainingForm } from './training-form.js';
 export {
   type OptimizerSlot,
-  STEP_INPUTS,
   type TrainingStep,
   type TrainingStepOptions,
   trainingStep,

@@ -5,7 +5,7 @@
  */
 import type { GraphBuilder } from '../ir/builder.js';
 import type { Value } from '../ir/types.js';
-import type { ClipConfig, OptimizerConfig } from '../train/optimizer.js';
+import type { ClipConfig, OptimizerConfig } from '../optimizer/config.js';
 
 export interface ParamUpdate {
   readonly param: Value;

@@ -1,5 +1,6 @@
 /** Backward rules of the element-wise ops; broadcast inputs get their gradient summed back (sumTo). */
-import type { ClampAttrs, NoAttrs, NumelAttrs, ScaleAttrs } from '../index.js';
+import type { ClampAttrs, NoAttrs, ScaleAttrs } from '../ops/elementwise.js';
+import type { NumelAttrs } from '../ops/reduce.js';
 import { onlyDy, unbroadcast, type VjpRule } from './rule.js';
 
 export const relu: VjpRule<NoAttrs> = (args) => [

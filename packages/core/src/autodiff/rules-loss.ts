@@ -2,8 +2,9 @@
  * Backward rules of the embedding geometry and the losses, written out by hand in IR ops (each is a
  * few element-wise ops on [N, D] rows, so fusing them buys nothing).
  */
-import type { DistanceAttrs, L2NormalizeAttrs, MarginAttrs, TripletAttrs } from '../index.js';
 import type { Value } from '../ir/types.js';
+import type { DistanceAttrs, L2NormalizeAttrs } from '../ops/distance.js';
+import type { MarginAttrs, TripletAttrs } from '../ops/loss.js';
 import { onlyDy, type VjpArgs, type VjpRule } from './rule.js';
 
 type B = VjpArgs<unknown>['b'];

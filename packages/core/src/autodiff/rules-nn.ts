@@ -1,12 +1,9 @@
 /** Backward rules of the network ops: convolution, pooling, train-mode BatchNorm, linear, layout. */
-import type {
-  BatchNormAttrs,
-  ConcatAttrs,
-  Conv2dAttrs,
-  FlattenAttrs,
-  MaxPool2dAttrs,
-  ReduceAttrs,
-} from '../index.js';
+import type { Conv2dAttrs } from '../ops/conv.js';
+import type { ConcatAttrs, FlattenAttrs } from '../ops/layout.js';
+import type { BatchNormAttrs } from '../ops/norm.js';
+import type { MaxPool2dAttrs } from '../ops/pool.js';
+import type { ReduceAttrs } from '../ops/reduce.js';
 import { AutodiffError, onlyDy, type VjpRule } from './rule.js';
 
 export const conv2d: VjpRule<Conv2dAttrs> = (args) => {

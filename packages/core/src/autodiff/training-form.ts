@@ -6,12 +6,15 @@
  * random stream and a resumed run draws the same masks.
  */
 import { GraphBuilder } from '../ir/builder.js';
-import type { Graph, Value } from '../ir/types.js';
+import type { Graph, Shape, Value } from '../ir/types.js';
 import { opSpec } from '../ops/table.js';
+import { stepNames } from './step-names.js';
 
 export interface DropoutMask {
   /** The graph input to feed, shaped like the dropped activation. */
   readonly input: string;
+  /** The activation's shape (the batch dimension symbolic). */
+  readonly shape: Shape;
   readonly p: number;
 }
 
@@ -57,8 +60,8 @@ export function trainingForm(graph: Graph): TrainingForm {
       if (p === 0) {
         rename.set(out0, inputs[0]!);
       } else {
-        const mask = b.input(`dropoutMask:${name}`, 'float32', inputs[0]!.shape);
-        dropoutMasks.push({ input: mask.name, p });
+        const mask = b.input(stepNames.dropoutMask(name), 'float32', inputs[0]!.shape);
+        dropoutMasks.push({ input: mask.name, shape: mask.shape, p });
         rename.set(out0, b.op('mul', [inputs[0], mask], {}, name));
       }
     } else {
@@ -71,7 +74,7 @@ export function trainingForm(graph: Graph): TrainingForm {
   for (const o of graph.outputs) b.output(o.name, value(o.value)!);
   const bufferUpdates = new Map<string, string>();
   for (const [buffer, v] of current) {
-    const outName = `next:${buffer}`;
+    const outName = stepNames.next(buffer);
     b.output(outName, v);
     bufferUpdates.set(buffer, outName);
   }

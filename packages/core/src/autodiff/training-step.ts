@@ -5,10 +5,11 @@
  */
 import { GraphBuilder } from '../ir/builder.js';
 import type { Graph, Value } from '../ir/types.js';
-import { type ClipConfig, checkOptimizer, type OptimizerConfig, slotNames } from '../train/optimizer.js';
+import { type ClipConfig, checkOptimizer, type OptimizerConfig, slotNames } from '../optimizer/config.js';
 import { gradInto } from './grad.js';
 import { clipGradients, updateParam } from './optimizer.js';
 import { AutodiffError } from './rule.js';
+import { STEP_INPUTS, stepNames } from './step-names.js';
 import { type DropoutMask, trainingForm } from './training-form.js';
 
 export interface TrainingStepOptions {
@@ -37,8 +38,6 @@ export interface TrainingStep {
   /** Trainable parameters the loss does not reach: left alone, as torch.optim does. */
   readonly frozen: readonly string[];
 }
-
-export const STEP_INPUTS = { lr: 'lr', step: 'step' } as const;
 
 export function trainingStep(graph: Graph, o: TrainingStepOptions = {}): TrainingStep {
   const optimizer = o.optimizer ?? { kind: 'adam' };
@@ -69,7 +68,7 @@ export function trainingStep(graph: Graph, o: TrainingStepOptions = {}): Trainin
   live.forEach((p, i) => {
     const slotValues = new Map<string, Value>();
     for (const slot of slotNames(optimizer)) {
-      const name = `${p.name}.${slot}`;
+      const name = stepNames.slot(p.name, slot);
       slotValues.set(slot, b.buffer(name, p.shape as number[], { kind: 'zeros' }));
       slots.push({ name, param: p.name, slot });
     }
@@ -77,11 +76,12 @@ export function trainingStep(graph: Graph, o: TrainingStepOptions = {}): Trainin
     const r = b.branch(`update/${p.name}`, () =>
       updateParam(b, optimizer, { lr, step }, { param: b.value(p.name), grad, slots: slotValues }, shared),
     );
-    b.output(`next:${p.name}`, r.param);
-    updates.set(p.name, `next:${p.name}`);
+    b.output(stepNames.next(p.name), r.param);
+    updates.set(p.name, stepNames.next(p.name));
     for (const [slot, v] of r.slots) {
-      b.output(`next:${p.name}.${slot}`, v);
-      updates.set(`${p.name}.${slot}`, `next:${p.name}.${slot}`);
+      const state = stepNames.slot(p.name, slot);
+      b.output(stepNames.next(state), v);
+      updates.set(state, stepNames.next(state));
     }
   });
   // The step returns the loss and the next state only: other forward outputs would be copied out for nothing.

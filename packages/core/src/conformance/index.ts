@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isOpName, type OpName } from '../ops/table.js';
+import type { ConformanceTensor, Tolerance } from './types.js';
 
 export const CONFORMANCE_FAMILIES = [
   'conv',
@@ -20,17 +21,7 @@ export const CONFORMANCE_FAMILIES = [
 ] as const;
 export type ConformanceFamily = (typeof CONFORMANCE_FAMILIES)[number];
 
-/** Row-major float32 values; a scalar has shape [] and one value. */
-export interface ConformanceTensor {
-  readonly shape: readonly number[];
-  readonly data: readonly number[];
-}
-
-/** Passes when |actual - expected| <= atol + rtol * |expected| for every element (numpy's allclose). */
-export interface Tolerance {
-  readonly atol: number;
-  readonly rtol: number;
-}
+export type { ConformanceTensor, Tolerance } from './types.js';
 
 export interface ConformanceCase {
   readonly op: OpName;
@@ -145,6 +136,11 @@ export function closeEnough(
   return { ok, worst, message };
 }
 
+export {
+  loadOptimizerTrajectories,
+  type OptimizerTrajectories,
+  optimizerUpdateGraph,
+} from './optimizers.js';
 export {
   loadParityFixture,
   PARITY_MODELS,

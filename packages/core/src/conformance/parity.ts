@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import type { SiameseConfig } from '../nn/siamese.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { decodeSafetensors } from '../weights/safetensors.js';
-import type { ConformanceTensor, Tolerance } from './index.js';
+import type { ConformanceTensor, Tolerance } from './types.js';
 
 export const PARITY_MODELS = ['siamese-tiny'] as const;
 export type ParityModel = (typeof PARITY_MODELS)[number];

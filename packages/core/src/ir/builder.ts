@@ -3,12 +3,21 @@
  * torchvision's module tree names its state_dict (`layer1.0.conv1`); `branch()` prefixes node
  * names only, so one encoder applied twice shares its parameters but not its node names.
  */
-import type { Initializer } from '../nn/init.js';
 import { type OpAttrs, type OpName, untypedSpec } from '../ops/table.js';
 import { GraphError } from './errors.js';
 import { inferNode } from './infer.js';
 import { formatType, shapesEqual } from './shape.js';
-import type { DType, Graph, GraphOutput, Node, Param, Shape, TensorType, Value } from './types.js';
+import type {
+  DType,
+  Graph,
+  GraphOutput,
+  Initializer,
+  Node,
+  Param,
+  Shape,
+  TensorType,
+  Value,
+} from './types.js';
 import { verify } from './verify.js';
 
 /** Attributes as a caller writes them: any subset, pairs may be given as one number. */

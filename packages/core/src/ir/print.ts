@@ -1,7 +1,6 @@
 /** A readable text form of a graph, stable enough for snapshot tests. */
-import type { Initializer } from '../nn/init.js';
 import { formatType } from './shape.js';
-import type { Graph } from './types.js';
+import type { Graph, Initializer } from './types.js';
 
 function formatInit(init: Initializer): string {
   switch (init.kind) {

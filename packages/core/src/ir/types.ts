@@ -2,7 +2,20 @@
  * The graph IR: values with dtype and (partly symbolic) shape, nodes in topological order,
  * parameters and buffers declared with shape, initializer and trainable flag.
  */
-import type { Initializer } from '../nn/init.js';
+
+/** How a parameter or buffer gets its initial value; materialized by nn/init (initTensor, initWeights). */
+export type Initializer =
+  | { readonly kind: 'zeros' }
+  | { readonly kind: 'ones' }
+  | { readonly kind: 'constant'; readonly value: number }
+  /** N(0, gain^2 / fan) with gain sqrt(2) for relu, 1 for linear (torch.nn.init.kaiming_normal_). */
+  | {
+      readonly kind: 'kaimingNormal';
+      readonly mode: 'fanIn' | 'fanOut';
+      readonly nonlinearity: 'relu' | 'linear';
+    }
+  | { readonly kind: 'uniform'; readonly bound: number }
+  | { readonly kind: 'normal'; readonly std: number };
 
 /** Element types the IR knows. float32 carries activations and weights; int64 BatchNorm counters. */
 export type DType = 'float32' | 'int64' | 'int32' | 'uint8' | 'bool';

@@ -3,22 +3,11 @@
  * They reproduce PyTorch's defaults: Kaiming-normal (fan-out, relu) for ResNet convolutions,
  * BatchNorm weight 1 / bias 0, and Linear's U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
  */
-import type { Graph, Param } from '../ir/types.js';
+import type { Graph, Initializer, Param } from '../ir/types.js';
 import { allocate, type Tensor } from '../tensor/tensor.js';
 import { Random } from './random.js';
 
-export type Initializer =
-  | { readonly kind: 'zeros' }
-  | { readonly kind: 'ones' }
-  | { readonly kind: 'constant'; readonly value: number }
-  /** N(0, gain^2 / fan) with gain sqrt(2) for relu, 1 for linear (torch.nn.init.kaiming_normal_). */
-  | {
-      readonly kind: 'kaimingNormal';
-      readonly mode: 'fanIn' | 'fanOut';
-      readonly nonlinearity: 'relu' | 'linear';
-    }
-  | { readonly kind: 'uniform'; readonly bound: number }
-  | { readonly kind: 'normal'; readonly std: number };
+export type { Initializer } from '../ir/types.js';
 
 /** fan_in and fan_out of a weight as torch.nn.init computes them ([out, in, ...receptive field]). */
 export function fans(shape: readonly number[]): { fanIn: number; fanOut: number } {

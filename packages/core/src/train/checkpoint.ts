@@ -13,7 +13,7 @@ import { loadWeights, saveWeights, writeFileAtomic } from '../weights/file.js';
 import { replaceFolder } from '../weights/folder.js';
 import type { OptimizerState } from './backend.js';
 import type { EarlyStopping } from './early-stopping.js';
-import type { EpochRecord } from './loop.js';
+import type { EpochRecord } from './events.js';
 
 export const OPTIMIZER_FILE = 'optimizer.safetensors';
 export const TRAINER_FILE = 'trainer.json';

@@ -12,6 +12,14 @@ export interface ValidationMetrics {
   readonly pairs: number;
 }
 
+/** One finished epoch, as the loop records it in `TrainResult.history` and checkpoints keep it. */
+export interface EpochRecord {
+  readonly epoch: number;
+  readonly trainLoss: number;
+  readonly validation?: ValidationMetrics;
+  readonly seconds: number;
+}
+
 export type TrainEvent =
   | {
       readonly type: 'start';

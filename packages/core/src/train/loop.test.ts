@@ -170,6 +170,25 @@ describe('train', () => {
     expect(r.best!.epoch).toBe(1);
   });
 
+  it.each([
+    ['from memory', undefined],
+    ['from the best checkpoint', 'best-restore'],
+  ])('leaves the best epoch’s weights in the backend when training ends (%s)', async (_how, sub) => {
+    const stop = { metric: 'loss', mode: 'min' as const, patience: 2, minDelta: 1 };
+    const epochOne = new FakeBackend();
+    await train(base(epochOne, { epochs: 1 }));
+    const b = new FakeBackend();
+    const r = await train(
+      base(b, { epochs: 20, earlyStopping: stop, ...(sub ? { checkpoint: { dir: join(dir, sub) } } : {}) }),
+    );
+    expect(r).toMatchObject({ epochs: 3, weights: 'best', best: { epoch: 1 } });
+    expect(b.weights.get('head.0.weight')!.data).toEqual(epochOne.weights.get('head.0.weight')!.data);
+    const last = new FakeBackend();
+    const kept = await train(base(last, { epochs: 20, earlyStopping: stop, restoreBest: false }));
+    expect(kept.weights).toBe('last');
+    expect(last.weights.get('head.0.weight')!.data).not.toEqual(epochOne.weights.get('head.0.weight')!.data);
+  });
+
   it('resumes from a checkpoint with the same result as an uninterrupted run', async () => {
     const straight = new FakeBackend();
     await train(base(straight));

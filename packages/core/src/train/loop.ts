@@ -6,19 +6,13 @@ import { join } from 'node:path';
 import type { ModelArtifact } from '../artifact/model.js';
 import { formatType } from '../ir/shape.js';
 import type { Graph } from '../ir/types.js';
+import type { Tensor } from '../tensor/tensor.js';
 import type { Batch, TrainingBackend } from './backend.js';
 import { type Checkpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { EarlyStopping, type EarlyStoppingConfig } from './early-stopping.js';
-import { RateMeter, type TrainEvent, type ValidationMetrics } from './events.js';
+import { type EpochRecord, RateMeter, type TrainEvent, type ValidationMetrics } from './events.js';
 import { checkSchedule, learningRate, type ScheduleConfig } from './schedule.js';
 import { validate } from './validate.js';
-
-export interface EpochRecord {
-  readonly epoch: number;
-  readonly trainLoss: number;
-  readonly validation?: ValidationMetrics;
-  readonly seconds: number;
-}
 
 export interface TrainOptions {
   readonly backend: TrainingBackend;
@@ -41,6 +35,12 @@ export interface TrainOptions {
   readonly checkpoint?: { readonly dir: string; readonly everyEpochs?: number };
   /** Continue from `checkpoint.dir/last` when it exists. */
   readonly resume?: boolean;
+  /**
+   * When training ends (completed or early stopping), load the weights of the best epoch by the
+   * early-stopping metric into the backend, so what is exported is the best model, not the last.
+   * From `checkpoint.dir/best`, or without checkpoints from a copy kept in memory. Default true.
+   */
+  readonly restoreBest?: boolean;
   /** Abort (e.g. on Ctrl-C) to stop after the current step with a checkpoint saved. */
   readonly signal?: AbortSignal;
   readonly onEvent?: (e: TrainEvent) => void;
@@ -54,6 +54,8 @@ export interface TrainResult {
   readonly stopped: 'completed' | 'early-stopping' | 'interrupted';
   readonly history: readonly EpochRecord[];
   readonly best?: { readonly epoch: number; readonly value: number };
+  /** Which weights the backend holds on return: the best epoch's (restored) or the last step's. */
+  readonly weights: 'best' | 'last';
 }
 
 export class TrainingError extends Error {
@@ -100,6 +102,16 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const lastDir = o.checkpoint ? join(o.checkpoint.dir, 'last') : undefined;
   const bestDir = o.checkpoint ? join(o.checkpoint.dir, 'best') : undefined;
   const history: EpochRecord[] = [];
+  const keepBest = o.restoreBest ?? true;
+  /** The best epoch's weights when there is no checkpoint folder to hold them. */
+  let bestInMemory: Map<string, Tensor> | undefined;
+  const restoreBest = async (): Promise<TrainResult['weights']> => {
+    if (!keepBest) return 'last';
+    const weights = bestDir ? (await loadCheckpoint(bestDir))?.model.weights : bestInMemory;
+    if (!weights) return 'last';
+    await o.backend.writeWeights(weights);
+    return 'best';
+  };
   let epoch0 = 0;
   let step = 0;
 
@@ -133,7 +145,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     });
     emit({ type: 'stop', reason: stopped, epoch: epoch0, step });
     const best = stopping.best;
-    return { epochs: epoch0, steps: step, stopped, history, ...(best ? { best } : {}) };
+    const weights = await restoreBest();
+    return { epochs: epoch0, steps: step, stopped, history, weights, ...(best ? { best } : {}) };
   }
   const totalSteps = o.epochs * o.data.stepsPerEpoch;
   const save = async (
@@ -150,10 +163,11 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     await saveCheckpoint(dir, checkpoint);
     emit({ type: 'checkpoint', path: dir, reason });
   };
-  const finish = (stopped: TrainResult['stopped'], epochsDone: number): TrainResult => {
+  const finish = async (stopped: TrainResult['stopped'], epochsDone: number): Promise<TrainResult> => {
     emit({ type: 'stop', reason: stopped, epoch: epochsDone, step });
     const best = stopping.best;
-    return { epochs: epochsDone, steps: step, stopped, history, ...(best ? { best } : {}) };
+    const weights = stopped === 'interrupted' ? 'last' : await restoreBest();
+    return { epochs: epochsDone, steps: step, stopped, history, weights, ...(best ? { best } : {}) };
   };
 
   emit({
@@ -182,7 +196,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       if (o.signal?.aborted) {
         // The interrupted epoch is repeated from its start on resume; optimizer and step count go on.
         await save(lastDir, 'interrupted', epoch);
-        return finish('interrupted', epoch);
+        return await finish('interrupted', epoch);
       }
       checkBatchStatistics(batch.size);
       const lr = learningRate(o.lr, step, totalSteps);
@@ -228,16 +242,19 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       throw new TrainingError(
         `train: early-stopping metric '${stopping.config.metric}' is not measured (validation data given: ${Boolean(validation)})`,
       );
-    if (stopping.update(epoch + 1, value)) await save(bestDir, 'best', epoch + 1);
+    if (stopping.update(epoch + 1, value)) {
+      await save(bestDir, 'best', epoch + 1);
+      if (keepBest && !bestDir) bestInMemory = await o.backend.readWeights();
+    }
     const every = o.checkpoint?.everyEpochs ?? 1;
     if ((epoch + 1) % every === 0 && epoch + 1 < o.epochs) await save(lastDir, 'epoch', epoch + 1);
     if (stopping.shouldStop) {
       await save(lastDir, 'final', epoch + 1);
-      return finish('early-stopping', epoch + 1);
+      return await finish('early-stopping', epoch + 1);
     }
   }
   await save(lastDir, 'final', o.epochs);
-  return finish('completed', o.epochs);
+  return await finish('completed', o.epochs);
 }
 
 /** The batchNorm node with the fewest values per channel for one example (the product of its non-batch, non-channel dimensions). */

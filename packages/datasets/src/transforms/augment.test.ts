@@ -1,18 +1,10 @@
 import { Random } from '@siamese/core';
 import { describe, expect, it } from 'vitest';
-import {
-  type AugmentParams,
-  adjustLighting,
-  affineMatrix,
-  applyAugment,
-  augmentImage,
-  checkAugment,
-  IDENTITY,
-  invertAffine,
-  KOCH_AFFINE,
-  lightingNormalize,
-  sampleAugment,
-} from './augment.js';
+import { affineMatrix, invertAffine } from './affine.js';
+import { applyAugment, augmentImage } from './augment.js';
+import { checkAugment, KOCH_AFFINE } from './augment-options.js';
+import { type AugmentParams, IDENTITY, sampleAugment } from './augment-params.js';
+import { adjustLighting, lightingNormalize } from './lighting.js';
 import { normalize } from './resize-normalize.js';
 
 /** A w x h single-channel image, 0 everywhere but 1 at (x, y). */

@@ -1,6 +1,7 @@
 /**
- * Optimizer and clipping settings shared by every backend, with PyTorch's update rules (torch.optim
- * SGD, Adam, AdamW; clip_grad_value_ then clip_grad_norm_) and state slots named like torch's.
+ * Optimizer and clipping settings shared by every backend and by core's autodiff training step, with
+ * PyTorch's update rules (torch.optim SGD, Adam, AdamW; clip_grad_value_ then clip_grad_norm_) and
+ * state slots named like torch's. Re-exported by train/ (the public API is unchanged).
  */
 export type OptimizerConfig =
   | {
