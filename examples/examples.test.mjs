@@ -21,7 +21,8 @@ beforeAll(async () => {
       .png()
       .toFile(join(folder, `${item.id.replaceAll('/', '-')}.png`));
   }
-});
+  // Writing 200 PNGs takes seconds on a busy 2-core machine: more than vitest's 10 s default.
+}, 120_000);
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 it('trains on an image folder, exports ONNX and scores pairs', async () => {

@@ -1,7 +1,7 @@
 """Op conformance cases for @siamese/core: inputs, attrs and expected outputs from PyTorch.
 
 Writes packages/core/conformance/<family>.json, one file per op family of packages/core/src/ops
-(conv, norm, pool, elementwise, linear, layout, distance, reduce, loss), and grad.json for the ops
+(conv, norm, pool, elementwise, linear, layout, distance, reduce, loss, identity), and grad.json for the ops
 whose only use is gradients (conv2dInputGrad, conv2dFilterGrad, maxPool2dGrad, batchNormTrain,
 batchNormGrad; their references come from torch autograd). Every backend runs every case and
 compares with `closeEnough` from packages/core/src/conformance.
@@ -25,6 +25,7 @@ Regenerate (Debian's python with torch 1.13, from the repository root):
     /usr/bin/python3 tools/reference/conformance.py
 """
 import json
+import math
 import os
 
 import numpy as np
@@ -722,6 +723,108 @@ def grad():
     return cases
 
 
+# -------------------------------------------------------------------------------------- identity
+
+
+def one_hot_ref(labels, classes):
+    """1 where the column index equals the float32 label; a label that is no column index gives a zero row."""
+    return (d(labels).unsqueeze(1) == torch.arange(classes, dtype=torch.float64)).to(torch.float64)
+
+
+def margin_logits_ref(cos, labels, kind, s, m, easy):
+    """As insightface's ArcMarginProduct / AddMarginProduct compute it (float64), one-hot from one_hot_ref."""
+    c = d(cos)
+    if kind == "normface":
+        target = c
+    elif kind == "cosface":
+        target = c - m
+    else:
+        sine = torch.sqrt((1.0 - c**2).clamp(0, 1))
+        phi = c * math.cos(m) - sine * math.sin(m)
+        if easy:
+            target = torch.where(c > 0, phi, c)
+        else:
+            target = torch.where(c > math.cos(math.pi - m), phi, c - math.sin(math.pi - m) * m)
+    hot = one_hot_ref(labels, cos.shape[1])
+    return s * (hot * target + (1 - hot) * c)
+
+
+def cosines(n, classes, targets=None, labels=None):
+    """Cosines in [-1, 1] [n, classes] and float32 labels; each row's target cosine set where given."""
+    cos = torch.rand(n, classes) * 2 - 1
+    if labels is None:
+        labels = torch.randint(0, classes, (n,))
+    labels = torch.as_tensor(labels, dtype=torch.float32)
+    if targets is not None:
+        for i, t in enumerate(targets):
+            if 0 <= labels[i] < classes:
+                cos[i, int(labels[i])] = t
+    return cos, labels
+
+
+def margin_case(name, kind, cos, labels, scale=30.0, margin=None, easy=False):
+    m = {"normface": 0.0, "cosface": 0.35, "arcface": 0.5}[kind] if margin is None else margin
+    a = {"kind": kind, "scale": scale, "margin": m, "easyMargin": easy}
+    return case("marginLogits", name, a, [cos, labels], [margin_logits_ref(cos, labels, kind, scale, m, easy)])
+
+
+def cross_entropy_case(name, z, labels):
+    loss = F.cross_entropy(d(z), labels.to(torch.int64))
+    return case("softmaxCrossEntropy", name, {}, [z, labels.to(torch.float32)], [loss])
+
+
+def softmax_case(name, x, axis=-1):
+    return case("softmax", name, {"axis": axis}, [x], [torch.softmax(d(x), dim=axis)])
+
+
+def one_hot_case(name, labels, classes):
+    labels = torch.as_tensor(labels, dtype=torch.float32)
+    return case("oneHot", name, {}, [labels, like(len(labels), classes)], [one_hot_ref(labels, classes)])
+
+
+def identity():
+    th = math.cos(math.pi - 0.5)  # arcface's threshold for m = 0.5: -0.8776
+    th2 = math.cos(math.pi - 0.2)  # and for m = 0.2: -0.9801
+    # Target cosines on both sides of the threshold, at +-1 and around 0 (easyMargin's switch).
+    arc_targets = [0.9, 0.3, -0.5, th + 1e-3, th - 1e-3, -0.95, 1.0, -1.0]
+    easy_targets = [0.4, 1e-3, 0.0, -1e-3, -0.6, 1.0, -1.0]
+    return [
+        margin_case("normface_s30", "normface", *cosines(4, 5)),
+        margin_case("normface_s64_one_class", "normface", *cosines(3, 1), scale=64.0),
+        margin_case("cosface_defaults", "cosface", *cosines(5, 6)),
+        margin_case("cosface_s64_m0.4_at_plus_minus_one", "cosface", *cosines(4, 3, [1.0, -1.0, 0.0, 0.35]), scale=64.0, margin=0.4),
+        margin_case("cosface_one_class", "cosface", *cosines(3, 1)),
+        margin_case("cosface_label_outside_classes", "cosface", *cosines(3, 4, labels=[2, -1, 4])),
+        margin_case("arcface_defaults_both_sides_of_threshold", "arcface", *cosines(8, 5, arc_targets)),
+        margin_case("arcface_easy_margin", "arcface", *cosines(7, 4, easy_targets), easy=True),
+        margin_case("arcface_easy_margin_s64_m0.3", "arcface", *cosines(6, 5), scale=64.0, margin=0.3, easy=True),
+        margin_case("arcface_s64_m0.2_both_sides_of_threshold", "arcface", *cosines(4, 3, [th2 + 1e-3, th2 - 1e-3, 0.5, -0.99]), scale=64.0, margin=0.2),
+        margin_case("arcface_m0", "arcface", *cosines(4, 3, [0.5, -1.0, 1.0, -0.2]), margin=0.0),
+        margin_case("arcface_one_class", "arcface", *cosines(4, 1, [0.7, -0.9, -0.5, 1.0], labels=[0, 0, 0, 0])),
+        margin_case("arcface_s16_m0.7_wide", "arcface", *cosines(3, 12), scale=16.0, margin=0.7),
+        cross_entropy_case("random", randn(4, 5, scale=2.0), torch.randint(0, 5, (4,))),
+        cross_entropy_case(
+            "large_magnitude",
+            torch.tensor([[100.0, -100.0, 0.0], [1e4, 0.0, -1e4], [-1e4, -1e4, -1e4], [88.0, 90.0, -30.0]]),
+            torch.tensor([0, 2, 1, 0]),
+        ),
+        cross_entropy_case("one_class", randn(3, 1), torch.zeros(3)),
+        cross_entropy_case("one_row", randn(1, 6), torch.tensor([5])),
+        cross_entropy_case("same_label", randn(5, 3), torch.full((5,), 1)),
+        # What it gets from marginLogits: s = 64 times cosines.
+        cross_entropy_case("scaled_cosines_s64", 64.0 * (torch.rand(6, 10) * 2 - 1), torch.randint(0, 10, (6,))),
+        softmax_case("rank2_last_axis", randn(3, 5, scale=2.0)),
+        softmax_case("rank2_axis1", randn(4, 3), axis=1),
+        softmax_case("rank2_axis0", randn(4, 3), axis=0),
+        softmax_case("rank3_axis1", randn(2, 3, 4), axis=1),
+        softmax_case("large_magnitude", torch.tensor([[100.0, -100.0, 0.0], [1e4, 0.0, -1e4], [-1e4, -1e4, -1e4]])),
+        softmax_case("one_element_axis", randn(4, 1), axis=1),
+        one_hot_case("basic", [0, 3, 1, 1, 2], 4),
+        one_hot_case("one_class", [0, 0, 0], 1),
+        one_hot_case("labels_outside_classes", [-1, 4, 1.5, 3], 4),
+    ]
+
+
 FAMILIES = {
     "conv": conv,
     "norm": norm,
@@ -733,6 +836,7 @@ FAMILIES = {
     "reduce": reduce,
     "loss": loss,
     "grad": grad,
+    "identity": identity,
 }
 
 # ---------------------------------------------------------------------------------------- output

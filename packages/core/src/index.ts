@@ -45,6 +45,15 @@ export {
 export { type Conv2dAttrs, type Conv2dGradAttrs, windowOut } from './ops/conv.js';
 export type { DistanceAttrs, L2NormalizeAttrs } from './ops/distance.js';
 export type { ClampAttrs, NoAttrs, ScaleAttrs } from './ops/elementwise.js';
+export {
+  ARCFACE_SINE2_EPS,
+  arcfaceConstants,
+  MARGIN_DEFAULTS,
+  MARGIN_KINDS,
+  type MarginKind,
+  type MarginLogitsAttrs,
+  type SoftmaxAttrs,
+} from './ops/identity.js';
 export type { BroadcastToAttrs, ConcatAttrs, FlattenAttrs, SliceAttrs } from './ops/layout.js';
 export type { DropoutAttrs, MatmulAttrs } from './ops/linear.js';
 export type { MarginAttrs, TripletAttrs } from './ops/loss.js';

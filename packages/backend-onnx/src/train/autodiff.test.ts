@@ -6,6 +6,8 @@
 
 import { createRequire } from 'node:module';
 import {
+  ARCFACE_SINE2_EPS,
+  arcfaceConstants,
   type Graph,
   GraphBuilder,
   grad,
@@ -146,6 +148,13 @@ const conv = (
   params: { x: spread(x, 1), w: spread(w, 2), ...(bias ? { bias: spread([w[0]!], 3) } : {}) },
   build: (b, v) => b.op('conv2d', [v.x, v.w, v.bias], attrs),
 });
+
+/** Cosines [4, 3] away from arcface's threshold and easyMargin's 0; targets (labels 2, 0, 2, 1): 0.74, -0.13, -0.95, 0.12. */
+const IDENTITY_COS = {
+  shape: [4, 3],
+  data: [0.31, -0.52, 0.74, -0.13, 0.66, -0.71, 0.45, -0.28, -0.95, 0.58, 0.12, -0.39],
+};
+const IDENTITY_LABELS = { shape: [4], data: [2, 0, 2, 1] };
 
 const CASES: Case[] = [
   conv('conv2d 3x3 stride 1 pad 1 bias', [2, 2, 5, 5], [3, 2, 3, 3], { padding: 1 }, true),
@@ -295,10 +304,145 @@ const CASES: Case[] = [
     h: 1e-3,
     tol: 1e-2,
   },
+  {
+    name: 'marginLogits normface',
+    params: { cos: IDENTITY_COS },
+    inputs: { labels: IDENTITY_LABELS },
+    build: (b, v) => b.op('marginLogits', [v.cos, v.labels], { kind: 'normface', scale: 8 }),
+  },
+  {
+    name: 'marginLogits cosface',
+    params: { cos: IDENTITY_COS },
+    inputs: { labels: IDENTITY_LABELS },
+    build: (b, v) => b.op('marginLogits', [v.cos, v.labels], { kind: 'cosface', scale: 8, margin: 0.35 }),
+  },
+  {
+    // Targets 0.74, -0.13, 0.12 take phi; -0.95 is below cos(pi - 0.5) = -0.878: the linear fallback.
+    name: 'marginLogits arcface (phi and the fallback)',
+    params: { cos: IDENTITY_COS },
+    inputs: { labels: IDENTITY_LABELS },
+    build: (b, v) => b.op('marginLogits', [v.cos, v.labels], { kind: 'arcface', scale: 8, margin: 0.5 }),
+    h: 1e-3,
+    tol: 1e-2,
+  },
+  {
+    // Targets 0.74 and 0.12 take phi; -0.13 and -0.95 keep their cosine.
+    name: 'marginLogits arcface easyMargin',
+    params: { cos: IDENTITY_COS },
+    inputs: { labels: IDENTITY_LABELS },
+    build: (b, v) =>
+      b.op('marginLogits', [v.cos, v.labels], { kind: 'arcface', scale: 8, margin: 0.3, easyMargin: true }),
+    h: 1e-3,
+    tol: 1e-2,
+  },
+  {
+    name: 'softmaxCrossEntropy',
+    params: { z: spread([4, 3], 49) },
+    inputs: { labels: IDENTITY_LABELS },
+    build: (b, v) => b.op('softmaxCrossEntropy', [v.z, v.labels]),
+  },
+  {
+    name: 'softmax axis 1',
+    params: { x: spread([3, 4], 50) },
+    build: (b, v) => b.op('softmax', [v.x], { axis: 1 }),
+  },
+  {
+    name: 'softmax axis 0 rank 3',
+    params: { x: spread([3, 2, 2], 51) },
+    build: (b, v) => b.op('softmax', [v.x], { axis: 0 }),
+  },
+  {
+    // The loss of NormFace / CosFace / ArcFace: margin logits into softmax cross-entropy.
+    name: 'marginLogits arcface into softmaxCrossEntropy',
+    params: { cos: IDENTITY_COS },
+    inputs: { labels: IDENTITY_LABELS },
+    build: (b, v) =>
+      b.op('softmaxCrossEntropy', [
+        b.op('marginLogits', [v.cos, v.labels], { kind: 'arcface', scale: 8, margin: 0.5 }),
+        v.labels,
+      ]),
+    h: 1e-3,
+    tol: 1e-2,
+  },
 ];
 
 describe('VJP rules against finite differences (onnxruntime cpu)', () => {
   it.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     await check(c);
+  });
+});
+
+/** The float32 next to `x` toward +infinity (up) or -infinity. */
+function nextFloat32(x: number, up: boolean): number {
+  const f = new Float32Array([x]);
+  const bits = new Int32Array(f.buffer);
+  bits[0]! += x >= 0 === up ? 1 : -1;
+  return f[0]!;
+}
+
+describe('marginLogits VJP at its edges (onnxruntime cpu)', () => {
+  /** d sum(marginLogits(cos) * r) / d cos for one column (every row's target), against the documented slope. */
+  async function edges(
+    attrs: { margin: number; easyMargin: boolean },
+    targets: number[],
+    phiWhere: (t: number) => boolean,
+  ) {
+    const s = 30;
+    const k = arcfaceConstants(attrs.margin);
+    const n = targets.length;
+    const c: Case = {
+      name: 'edges',
+      params: { cos: { shape: [n, 1], data: targets } },
+      inputs: { labels: { shape: [n], data: new Array<number>(n).fill(0) } },
+      build: (b, v) => b.op('marginLogits', [v.cos, v.labels], { kind: 'arcface', scale: s, ...attrs }),
+    };
+    const g = graphFor(c);
+    const { graph: withGrads, gradients } = grad(g);
+    const model = trainingModel(
+      withGrads,
+      withGrads.outputs.map((o) => o.name),
+      'test',
+    );
+    const r = spread([n, 1], 99);
+    const s32 = await run(model, {
+      r,
+      cos: { shape: [n, 1], data: Float32Array.from(targets) },
+      labels: { shape: [n], data: new Float32Array(n) },
+    });
+    try {
+      const got = (await s32.eval())[gradients.get('cos')!]!.data as Float32Array;
+      targets.forEach((t0, i) => {
+        const t = Math.fround(t0);
+        const sine = Math.sqrt(Math.max((1 - t) * (1 + t), ARCFACE_SINE2_EPS));
+        const slope = phiWhere(t) ? k.cosM + (k.sinM * t) / sine : 1;
+        const want = r.data[i]! * s * slope;
+        expect(Number.isFinite(got[i]!), `cos ${t}: ${got[i]}`).toBe(true);
+        expect(Math.abs(got[i]! - want), `cos ${t}: ${got[i]} vs ${want}`).toBeLessThanOrEqual(
+          1e-4 * Math.abs(want) + 1e-4,
+        );
+      });
+    } finally {
+      await s32.release();
+    }
+  }
+
+  it('is finite at |cos| = 1 and switches at cos(pi - m) exactly where the forward compares', async () => {
+    const th = Math.fround(arcfaceConstants(0.5).th);
+    const targets = [
+      1,
+      -1,
+      1.0000001,
+      nextFloat32(1, false),
+      0.999999,
+      th,
+      nextFloat32(th, true),
+      nextFloat32(th, false),
+      0.3,
+    ];
+    await edges({ margin: 0.5, easyMargin: false }, targets, (t) => t > th);
+  });
+
+  it('switches at 0 with easyMargin', async () => {
+    await edges({ margin: 0.5, easyMargin: true }, [1, -1, 0, 1e-6, -1e-6, 0.5, -0.5], (t) => t > 0);
   });
 });

@@ -113,8 +113,8 @@ export class OnnxTrainingBackend implements TrainingBackend {
     this.assertLive();
     return evaluatePairs(this.score, batch, {
       outputs: (b, names) => this.forward(names.join('+'), b),
-      embed: async (images, size) =>
-        (await this.forward('embedding', { inputs: { anchor: images }, size })).embeddingA!,
+      embed: async (input, images, size) =>
+        (await this.forward('embedding', { inputs: { [input]: images }, size })).embeddingA!,
     });
   }
 

@@ -21,6 +21,7 @@ import {
   sqrt,
   sub,
 } from './elementwise.js';
+import { marginLogits, oneHot, softmax, softmaxCrossEntropy } from './identity.js';
 import { broadcastTo, concat, flatten, reshapeLike, slice, sumTo } from './layout.js';
 import { dropout, linear, matmul } from './linear.js';
 import { bceWithLogits, contrastiveLoss, tripletLoss } from './loss.js';
@@ -53,6 +54,8 @@ export const LOWERINGS: LoweringTable = {
   bceWithLogits,
   contrastiveLoss,
   tripletLoss,
+  marginLogits,
+  softmaxCrossEntropy,
   // Training.
   div,
   sqrt,
@@ -72,4 +75,6 @@ export const LOWERINGS: LoweringTable = {
   maxPool2dGrad,
   batchNormTrain,
   batchNormGrad,
+  softmax,
+  oneHot,
 };

@@ -236,8 +236,8 @@ export class TfjsTrainingBackend implements TrainingBackend {
       Object.fromEntries(Object.entries(await this.forward(b, 'eval', names)).map(([k, v]) => [k, v.data]));
     return evaluatePairs(this.score, batch, {
       outputs: data,
-      embed: async (images, size) =>
-        (await data({ inputs: { anchor: images }, size }, ['embeddingA'])).embeddingA!,
+      embed: async (input, images, size) =>
+        (await data({ inputs: { [input]: images }, size }, ['embeddingA'])).embeddingA!,
     });
   }
 

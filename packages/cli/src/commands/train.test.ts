@@ -56,6 +56,42 @@ describe('siamese train', () => {
     expect(cmp.code, cmp.stderr).toBe(0);
   }, 120_000);
 
+  it('trains with an identity loss: a classifier in the checkpoints only, a cosine model out', async () => {
+    const out = join(dir.path, 'cosface');
+    const r = await siameseCli([
+      'train',
+      ...QUICK,
+      '--loss',
+      'cosface',
+      '--holdout-classes',
+      '2',
+      '--out',
+      out,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /combine cosine, loss cosface, [\d,]+ parameters \(\+ a 8-identity classifier for training only\)/,
+    );
+    // One epoch is one pass over the training images, in batches of 8 images of each of 4 digits.
+    expect(r.stdout).toMatch(/1 epoch of \d+ steps/);
+    const model = JSON.parse(readFileSync(join(out, 'model/model.json'), 'utf8'));
+    expect(model.config.combine).toBe('cosine');
+    expect(model.threshold.probability).toBeGreaterThan(0);
+    const { loadWeights } = await import('@siamese/core');
+    const exported = [...(await loadWeights(join(out, 'model/weights.safetensors'))).tensors.keys()];
+    expect(exported.filter((k) => !k.startsWith('encoder.'))).toEqual(['head.0.weight', 'head.0.bias']);
+    const kept = (await loadWeights(join(out, 'checkpoints/last/weights.safetensors'))).tensors;
+    expect(kept.get('classifier.weight')!.shape).toEqual([8, 8 * 8]);
+    expect(r.stdout).toMatch(/test pairs: accuracy \d+\.\d\d%/);
+    const cmp = await siameseCli([
+      'compare',
+      join(out, 'model'),
+      join(FIXTURES, 'folder/circle/circle-1.png'),
+      join(FIXTURES, 'folder/circle/circle-2.jpg'),
+    ]);
+    expect(cmp.code, cmp.stderr).toBe(0);
+  }, 120_000);
+
   it('saves a checkpoint on Ctrl-C and resumes from it', async () => {
     const out = join(dir.path, 'interrupted');
     const args = ['train', ...QUICK, '--epochs', '3', '--pairs-per-epoch', '2000', '--out', out];
@@ -111,6 +147,20 @@ describe('siamese train', () => {
         /model\.head\.hidden must be \[\] with --loss contrastive/,
       ],
       [['train', '--data', 'mnist', '--device', 'gpu', '--out', join(dir.path, 'gpu')], /gpu/i],
+      [
+        ['train', '--data', 'mnist', '--loss', 'cosface', '--combine', 'absdiff'],
+        /--loss cosface trains embeddings compared by cosine similarity: use --combine cosine/,
+      ],
+      [['train', '--data', 'mnist', '--scale', '16'], /--scale is a setting of the identity losses/],
+      [['train', '--data', 'mnist', '--loss', 'normface', '--margin', '0.2'], /--loss normface: .*no margin/],
+      [
+        ['train', '--data', 'mnist', '--loss', 'arcface', '--margin', '2'],
+        /--loss arcface: .*margin is an angle in radians/,
+      ],
+      [
+        ['train', '--data', 'mnist', '--loss', 'cosface', '--easy-margin'],
+        /--easy-margin is an arcface setting/,
+      ],
     ];
     await writeFile(join(dir.path, 'hidden.json'), JSON.stringify({ model: { head: { hidden: [4] } } }));
     for (const [args, message] of cases) {

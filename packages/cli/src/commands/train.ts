@@ -7,6 +7,7 @@ import { appendFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   COMBINE_MODES,
+  isIdentityLoss,
   LOSS_KINDS,
   RESNET_PRESETS,
   type SiameseConfig,
@@ -26,11 +27,13 @@ import { formatDuration, progressPrinter } from '../train/progress.js';
 import { writeReport } from '../train/report-file.js';
 import {
   AUGMENT_CHOICES,
+  lossFor,
   OPTIMIZER_CHOICES,
   SPLIT_BY_CHOICES,
   TRAIN_BACKEND_CHOICES,
   trainSettings,
 } from '../train/settings.js';
+import { stallMessage } from '../train/stall.js';
 import { configOption } from './options.js';
 import type { CommandDef } from './types.js';
 
@@ -78,12 +81,23 @@ export const trainCommand: CommandDef = {
       type: 'string',
       value: 'KIND',
       config: 'train.loss',
-      description: `${LOSS_KINDS.join(', ')} (default bce); contrastive and triplet need --combine euclidean`,
+      description: `${LOSS_KINDS.join(', ')} (default bce); contrastive and triplet need --combine euclidean; the identity losses (normface, cosface, arcface) train on labelled images and compare by cosine`,
     },
     margin: {
       type: 'string',
       value: 'M',
-      description: 'margin of the contrastive or triplet loss (default 1)',
+      description:
+        'margin: contrastive or triplet (default 1), cosface (cosine margin, default 0.35), arcface (angle in radians, default 0.5)',
+    },
+    scale: {
+      type: 'string',
+      value: 'S',
+      description: 'scale of the identity losses’ logits (default 30)',
+    },
+    'easy-margin': {
+      type: 'boolean',
+      description:
+        'arcface: apply the margin only where the cosine is positive (default: the threshold rule)',
     },
     optimizer: {
       type: 'string',
@@ -197,9 +211,13 @@ export const trainCommand: CommandDef = {
       normalizeEmbeddings: s.normalizeEmbeddings,
     };
     const inference = siamese(config);
-    const training = siameseTraining(config, s.loss);
+    const loss = lossFor(s, data.trainClasses.length);
+    const training = siameseTraining(config, loss);
+    const classifier = isIdentityLoss(loss)
+      ? ` (+ a ${loss.classes}-identity classifier for training only)`
+      : '';
     io.out(
-      `model: ${s.arch} ${s.channels}x${s.height}x${s.width}, combine ${s.combine}, loss ${s.loss.kind}, ${summarize(inference).parameters.toLocaleString('en-US')} parameters`,
+      `model: ${s.arch} ${s.channels}x${s.height}x${s.width}, combine ${s.combine}, loss ${s.loss.kind}, ${summarize(inference).parameters.toLocaleString('en-US')} parameters${classifier}`,
     );
     const { backend, name: backendName } = await chooseBackend(s, training);
     io.out(`backend: ${backendName}; ${backend.deviceSummary}`);
@@ -219,9 +237,11 @@ export const trainCommand: CommandDef = {
       write: (t) => process.stdout.write(t),
     });
     const checkpoints = join(out, 'checkpoints');
-    // A triplet graph has no head; its checkpoints hold the training graph itself.
-    const checkpointGraph = s.loss.kind === 'triplet' ? training : inference;
+    // Triplet and identity graphs have no head (and an identity graph a training-only classifier):
+    // their checkpoints hold the training graph itself.
+    const checkpointGraph = s.loss.kind === 'triplet' || isIdentityLoss(loss) ? training : inference;
     let result: Awaited<ReturnType<typeof train>>;
+    let stalled: string | undefined;
     try {
       result = await train({
         backend,
@@ -245,6 +265,10 @@ export const trainCommand: CommandDef = {
         signal: controller.signal,
         onEvent: (e) => {
           progress(e);
+          if (e.type === 'stall') {
+            stalled = stallMessage(e, s);
+            io.err(`warning: ${stalled}`);
+          }
           if (e.type === 'epoch')
             log(e).catch((err: unknown) =>
               io.err(`warning: cannot append to ${metricsPath}: ${(err as Error).message}`),
@@ -295,6 +319,7 @@ export const trainCommand: CommandDef = {
           `${f.metrics.testPairs}: accuracy ${pct(f.metrics.testAccuracy)}, ROC AUC ${f.metrics.testAuc?.toFixed(4)}, EER ${pct(f.metrics.testEer)}`,
         ],
         ['time', formatDuration(seconds)],
+        ...(stalled ? [['warning', stalled] as [string, string]] : []),
       ],
       result.history,
       data,

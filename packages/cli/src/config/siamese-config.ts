@@ -90,7 +90,10 @@ const train = object(
     batchSize: integer({ min: 1, description: 'Pairs per step.' }),
     lr: number({ min: 0, exclusiveMin: true, description: 'Learning rate.' }),
     optimizer: oneOf(OPTIMIZERS, { description: "'sgd', 'adam' or 'adamw'." }),
-    loss: oneOf(LOSS_KINDS, { description: "'bce' (the original), 'contrastive' or 'triplet'." }),
+    loss: oneOf(LOSS_KINDS, {
+      description:
+        "'bce' (the original), 'contrastive', 'triplet', or an identity loss: 'normface', 'cosface', 'arcface'.",
+    }),
     seed: integer({ min: 0, description: 'Seeds splits, pairs, augmentation and initialization.' }),
     out: string({ description: 'Folder for the trained model and checkpoints, relative to this file.' }),
   },

@@ -7,7 +7,7 @@
 
 import { createOnnxBackend, OnnxSiamese } from '@siamese/backend-onnx';
 import { createTfjsBackend } from '@siamese/backend-tfjs';
-import { defaultPreprocessing, siamese, siameseTraining } from '@siamese/core';
+import { defaultPreprocessing, Random, siamese, siameseTraining } from '@siamese/core';
 import { loadParityFixture } from '@siamese/core/conformance';
 import { describe, expect, it } from 'vitest';
 
@@ -77,4 +77,55 @@ describe('tfjs and onnxruntime training agree', () => {
       await noDropout.dispose();
     }
   });
+});
+
+describe('identity losses train the same on both backends', () => {
+  it.each(['cosface', 'arcface', 'normface'] as const)(
+    '%s: losses and validation scores agree',
+    async (kind) => {
+      const config = { encoder: 'resnet10_w8', input: { channels: 1, height: 16, width: 16 } } as const;
+      const graph = siameseTraining(config, { kind, classes: 3 });
+      const r = new Random(5);
+      const images = (n: number) => ({
+        dtype: 'float32' as const,
+        shape: [n, 1, 16, 16],
+        data: Float32Array.from({ length: n * 256 }, () => r.normal()),
+      });
+      const step = {
+        inputs: {
+          images: images(6),
+          labels: { dtype: 'float32' as const, shape: [6], data: Float32Array.of(0, 0, 1, 1, 2, 2) },
+        },
+        size: 6,
+      };
+      const pairs = {
+        inputs: {
+          x1: images(4),
+          x2: images(4),
+          labels: { dtype: 'float32' as const, shape: [4, 1], data: Float32Array.of(1, 0, 1, 0) },
+        },
+        size: 4,
+      };
+      const o = { graph, seed: 3, optimizer: { kind: 'adam' as const } };
+      const tfjs = await createTfjsBackend({ ...o, device: 'wasm' });
+      const onnx = await createOnnxBackend({ ...o, device: 'cpu' });
+      try {
+        for (let i = 0; i < 3; i++) {
+          const [a, b] = [await tfjs.step(step, 1e-2), await onnx.step(step, 1e-2)];
+          expect(Math.abs(a.loss - b.loss), `step ${i + 1}: tfjs ${a.loss} vs onnx ${b.loss}`).toBeLessThan(
+            1e-3,
+          );
+        }
+        const [st, so] = [await tfjs.evaluate(pairs), await onnx.evaluate(pairs)];
+        so.scores.forEach((v, i) => {
+          expect(v).toBeGreaterThanOrEqual(-1);
+          expect(v).toBeLessThanOrEqual(1);
+          expect(Math.abs(v - st.scores[i]!)).toBeLessThan(1e-3);
+        });
+      } finally {
+        tfjs.dispose();
+        await onnx.dispose();
+      }
+    },
+  );
 });

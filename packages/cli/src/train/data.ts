@@ -4,7 +4,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Batch, Preprocessing } from '@siamese/core';
+import { type Batch, isIdentityLoss, type Preprocessing } from '@siamese/core';
 import type { Dataset, Pair, Split, SplitManifest } from '@siamese/datasets';
 import { UsageError } from '../errors.js';
 import { openData } from '../infer/data.js';
@@ -31,6 +31,11 @@ export interface TrainingData {
   pairBatch(part: 'val' | 'test', pairs: readonly Pair[]): Promise<Batch>;
   /** The dataset of one part. */
   part(part: 'val' | 'test'): Dataset;
+  /**
+   * The dataset labels of the training classes, in order: an identity loss's classifier row k is
+   * the class `trainClasses[k]`.
+   */
+  readonly trainClasses: readonly number[];
 }
 
 function asBatch(b: {
@@ -110,7 +115,16 @@ export async function openTrainingData(
     val: new ds.Loader(split.val, { preprocessing, seed: s.seed }),
     test: new ds.Loader(split.test, { preprocessing, seed: s.seed }),
   };
-  const stepsPerEpoch = Math.max(1, Math.floor(s.pairsPerEpoch / s.batchSize));
+  const trainClasses = [...new Set(split.train.items.map((i) => i.label))].sort((a, b) => a - b);
+  const row = new Map(trainClasses.map((c, k) => [c, k]));
+  const identity = isIdentityLoss({ kind: s.loss.kind })
+    ? { m: imagesPerClass(s.batchSize, trainClasses.length) }
+    : undefined;
+  // An identity loss's epoch is one pass over the training images; a pair loss's, --pairs-per-epoch pairs.
+  const stepsPerEpoch = Math.max(
+    1,
+    identity ? Math.ceil(split.train.items.length / s.batchSize) : Math.floor(s.pairsPerEpoch / s.batchSize),
+  );
   const fixedPairs = async (part: 'val' | 'test', seed: number) => {
     const pairs = new ds.PairSampler(split[part], { seed }).next(s.valPairs);
     const batches: Batch[] = [];
@@ -130,8 +144,24 @@ export async function openTrainingData(
     testPairs: test.pairs,
     part: (p) => split[p],
     pairBatch: async (p, pairs) => asBatch(await loaders[p].pairBatch(pairs)),
+    trainClasses,
     async *train(epoch: number) {
       const seed = s.seed * 1009 + epoch;
+      if (identity) {
+        // Labelled images, m per class: every batch holds positives for each of its classes.
+        const sampler = new ds.MPerClassSampler(split.train, { m: identity.m, batchSize: s.batchSize, seed });
+        const source = (function* () {
+          for (let i = 0; i < stepsPerEpoch; i++) yield sampler.next();
+        })();
+        for await (const b of trainLoader.imageBatches(source, { train: true })) {
+          const labels = Float32Array.from(b.labels.data, (l) => row.get(l)!);
+          yield {
+            inputs: { images: b.x, labels: { dtype: 'float32', shape: [labels.length], data: labels } },
+            size: labels.length,
+          };
+        }
+        return;
+      }
       if (s.loss.kind === 'triplet') {
         const sampler = new ds.TripletSampler(split.train, { seed });
         const source = (function* () {
@@ -152,6 +182,17 @@ export async function openTrainingData(
       for await (const b of trainLoader.pairBatches(source, { train: true })) yield asBatch(b);
     },
   };
+}
+
+/**
+ * Images per class in an identity batch: the smallest m >= 2 that divides the batch into at most
+ * as many classes as there are (more images per class when there are few classes).
+ */
+export function imagesPerClass(batchSize: number, classes: number): number {
+  for (let m = 2; m <= batchSize; m++) if (batchSize % m === 0 && batchSize / m <= classes) return m;
+  throw new UsageError(
+    `--batch-size ${batchSize} cannot be split into batches of whole classes (m images each of at most ${classes} classes, m >= 2): use an even batch size`,
+  );
 }
 
 /**

@@ -2,10 +2,13 @@
 import {
   COMBINE_MODES,
   type CombineMode,
+  type IdentityLossConfig,
+  isIdentityLoss,
   isResNetPreset,
   LOSS_KINDS,
   type LossConfig,
   RESNET_PRESETS,
+  resolveIdentityLoss,
 } from '@siamese/core';
 import { nonNegativeInt, oneOfFlag, parseSize, positiveInt, rate } from '../commands/parse.js';
 import type { ParsedArgs } from '../commands/types.js';
@@ -18,11 +21,56 @@ export const OPTIMIZER_CHOICES = ['adam', 'adamw', 'sgd'] as const;
 export const AUGMENT_CHOICES = ['none', 'koch', 'koch+lighting'] as const;
 export const SPLIT_BY_CHOICES = ['image', 'class', 'group'] as const;
 
+function nonNegativeNumber(flag: string, v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !(n >= 0 && Number.isFinite(n)))
+    throw new UsageError(`--${flag} must be a number >= 0, got '${v}'`);
+  return n;
+}
+
+/** The loss from its flags, an identity loss's settings checked by core's rule (classes aside). */
+function lossSettings(
+  kind: (typeof LOSS_KINDS)[number],
+  margin: number | undefined,
+  scale: number | undefined,
+  easyMargin: boolean,
+): LossSettings {
+  if (kind === 'bce') return { kind };
+  if (kind === 'contrastive' || kind === 'triplet')
+    return { kind, ...(margin !== undefined ? { margin } : {}) };
+  if (easyMargin && kind !== 'arcface')
+    throw new UsageError(`--easy-margin is an arcface setting, not --loss ${kind}'s`);
+  const loss = {
+    kind,
+    ...(margin !== undefined ? { margin } : {}),
+    ...(scale !== undefined ? { scale } : {}),
+    ...(easyMargin ? { easyMargin } : {}),
+  };
+  try {
+    resolveIdentityLoss({ ...loss, classes: 2 });
+  } catch (e) {
+    throw new UsageError(`--loss ${kind}: ${(e as Error).message.replace(/^\w+: /, '')}`);
+  }
+  return loss;
+}
+
 function positiveNumber(flag: string, v: string): number {
   const n = Number(v);
   if (v.trim() === '' || !(n > 0 && Number.isFinite(n)))
     throw new UsageError(`--${flag} must be a positive number, got '${v}'`);
   return n;
+}
+
+/**
+ * The loss as settings give it: an identity loss's classifier size (the training identities) is
+ * known only once the data is split; `lossFor` completes it.
+ */
+export type LossSettings = Exclude<LossConfig, IdentityLossConfig> | Omit<IdentityLossConfig, 'classes'>;
+
+export function lossFor(s: Pick<TrainSettings, 'loss'>, classes: number): LossConfig {
+  return isIdentityLoss({ kind: s.loss.kind })
+    ? ({ ...s.loss, classes } as IdentityLossConfig)
+    : (s.loss as LossConfig);
 }
 
 export interface TrainSettings {
@@ -35,7 +83,7 @@ export interface TrainSettings {
   readonly hidden?: readonly number[];
   readonly dropout?: number;
   readonly normalizeEmbeddings: boolean;
-  readonly loss: LossConfig;
+  readonly loss: LossSettings;
   readonly optimizer: (typeof OPTIMIZER_CHOICES)[number];
   readonly lr: number;
   readonly weightDecay: number;
@@ -77,17 +125,33 @@ export function trainSettings(args: ParsedArgs, loaded: LoadedConfig): TrainSett
   const channels = Number(setting(args, 'channels', m.input?.channels) ?? (mnist ? 1 : 3));
   if (channels !== 1 && channels !== 3)
     throw new UsageError(`--channels must be 1 (grayscale) or 3 (RGB), got '${channels}'`);
+  const lossKind = oneOfFlag('loss', String(setting(args, 'loss', t.loss) ?? 'bce'), LOSS_KINDS);
+  const identity = isIdentityLoss({ kind: lossKind });
+  // An identity-trained model compares embeddings by cosine similarity.
   const combine = oneOfFlag(
     'combine',
-    String(setting(args, 'combine', m.combine) ?? 'absdiff'),
+    String(setting(args, 'combine', m.combine) ?? (identity ? 'cosine' : 'absdiff')),
     COMBINE_MODES,
   );
-  const lossKind = oneOfFlag('loss', String(setting(args, 'loss', t.loss) ?? 'bce'), LOSS_KINDS);
   const margin =
-    args.values.margin === undefined ? undefined : positiveNumber('margin', String(args.values.margin));
-  const loss: LossConfig =
-    lossKind === 'bce' ? { kind: 'bce' } : { kind: lossKind, ...(margin !== undefined ? { margin } : {}) };
-  if (lossKind !== 'bce' && combine !== 'euclidean') {
+    args.values.margin === undefined
+      ? undefined
+      : identity
+        ? nonNegativeNumber('margin', String(args.values.margin))
+        : positiveNumber('margin', String(args.values.margin));
+  const scale =
+    args.values.scale === undefined ? undefined : positiveNumber('scale', String(args.values.scale));
+  if (scale !== undefined && !identity)
+    throw new UsageError(
+      `--scale is a setting of the identity losses (normface, cosface, arcface), not of --loss ${lossKind}`,
+    );
+  const loss = lossSettings(lossKind, margin, scale, args.values['easy-margin'] === true);
+  if (identity && combine !== 'cosine') {
+    throw new UsageError(
+      `--loss ${lossKind} trains embeddings compared by cosine similarity: use --combine cosine (the default with this loss)`,
+    );
+  }
+  if (!identity && lossKind !== 'bce' && combine !== 'euclidean') {
     throw new UsageError(
       `--loss ${lossKind} trains the embedding distance, not a head: use --combine euclidean (its head, a scale and bias on the distance, is calibrated after training)`,
     );

@@ -4,6 +4,7 @@ import { histogram, thin } from '../report/data.js';
 import { renderReport } from '../report/html.js';
 import { formatDuration, progressPrinter } from './progress.js';
 import { sanityChecks } from './sanity.js';
+import { stallMessage } from './stall.js';
 
 describe('sanity checks', () => {
   const base = {
@@ -133,5 +134,22 @@ describe('sanity checks at scale', () => {
       threshold: 0.5,
     });
     expect(checks.every((c) => c.ok)).toBe(true);
+  });
+});
+
+describe('stall message', () => {
+  const e = { type: 'stall', epoch: 2, epochs: 2, auc: 0.4903, below: 0.55 } as const;
+  it('says what happened and, for a pair loss, to try an identity loss or a lower learning rate', () => {
+    const m = stallMessage(e, { loss: { kind: 'bce' }, lr: 0.001 });
+    expect(m).toMatch(/^validation AUC has stayed below 0.55 for 2 epochs \(0.490 after epoch 2\)/);
+    expect(m).toContain('--loss cosface');
+    expect(m).toContain('--lr 0.00033');
+    expect(m).not.toContain('\n');
+  });
+  it('does not send an identity-loss run to an identity loss', () => {
+    const m = stallMessage(e, { loss: { kind: 'cosface' }, lr: 0.003 });
+    expect(m).not.toContain('--loss cosface');
+    expect(m).toContain('--lr 0.001');
+    expect(m).toContain('--margin');
   });
 });

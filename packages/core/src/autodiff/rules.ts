@@ -7,6 +7,7 @@
 import type { OpAttrs, OpName } from '../ops/table.js';
 import type { VjpRule } from './rule.js';
 import * as el from './rules-elementwise.js';
+import * as id from './rules-identity.js';
 import * as loss from './rules-loss.js';
 import * as nn from './rules-nn.js';
 
@@ -35,6 +36,8 @@ export const VJP: VjpTable = {
   bceWithLogits: loss.bceWithLogits,
   contrastiveLoss: loss.contrastiveLoss,
   tripletLoss: loss.tripletLoss,
+  marginLogits: id.marginLogits,
+  softmaxCrossEntropy: id.softmaxCrossEntropy,
   div: el.div,
   sqrt: el.sqrt,
   exp: el.exp,
@@ -53,6 +56,8 @@ export const VJP: VjpTable = {
   maxPool2dGrad: null,
   batchNormTrain: nn.batchNormTrain,
   batchNormGrad: null,
+  softmax: id.softmax,
+  oneHot: el.constant,
 };
 
 /** Why an op has no rule, for the error message. */

@@ -18,6 +18,7 @@ export const CONFORMANCE_FAMILIES = [
   'reduce',
   'loss',
   'grad',
+  'identity',
 ] as const;
 export type ConformanceFamily = (typeof CONFORMANCE_FAMILIES)[number];
 

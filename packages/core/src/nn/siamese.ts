@@ -5,7 +5,14 @@
  */
 import { GraphBuilder } from '../ir/builder.js';
 import type { Graph, Value } from '../ir/types.js';
-import { bceLoss, contrastiveLoss, type LossConfig, tripletLoss } from '../losses/index.js';
+import {
+  bceLoss,
+  contrastiveLoss,
+  identityLoss,
+  isIdentityLoss,
+  type LossConfig,
+  tripletLoss,
+} from '../losses/index.js';
 import { linear } from './layers.js';
 import {
   type ResNetConfig,
@@ -152,10 +159,26 @@ export function siamese(config: SiameseConfig): Graph {
 /**
  * The training graph for a loss: the inference graph plus a `labels` input [N, 1] (1 = same) and a
  * scalar `loss` output. Triplet training takes `anchor`, `positive`, `negative` images instead and
- * outputs their embeddings; its head (same parameter names) is calibrated after training.
+ * outputs their embeddings; its head (same parameter names) is calibrated after training. Identity
+ * losses (normface, cosface, arcface) take labelled `images` [N, C, H, W] and class `labels` [N] and
+ * output `embeddingA`; the inference graph then compares embeddings by cosine similarity
+ * (combine 'cosine'), its head calibrated after training.
  */
 export function siameseTraining(config: SiameseConfig, loss: LossConfig): Graph {
   const c = resolveSiamese(config);
+  if (isIdentityLoss(loss)) {
+    // Labelled images through the encoder once; the classifier and margin are the loss's.
+    const b = new GraphBuilder(`siamese_${loss.kind}`);
+    const { channels, height, width } = c.input;
+    const images = b.input('images', 'float32', ['N', channels, height, width]);
+    const labels = b.input('labels', 'float32', ['N']);
+    b.setMeta('siamese', c);
+    const e = embed(b, 'a', images, c);
+    b.output('loss', identityLoss(b, e, labels, loss));
+    b.output('embeddingA', e);
+    b.setMeta('loss', loss);
+    return b.build();
+  }
   if (loss.kind === 'triplet') {
     const { b, xs } = begin('siamese_triplet', c, 3);
     const [ea, ep, en] = ['a', 'p', 'n'].map((tag, i) => embed(b, tag, xs[i]!, c)) as [Value, Value, Value];

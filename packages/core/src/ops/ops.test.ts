@@ -186,6 +186,63 @@ describe('losses', () => {
   });
 });
 
+describe('identity classification', () => {
+  it('marginLogits keeps [N, C] and checks the labels against the rows', () => {
+    expect(out('marginLogits', [f('N', 10), f('N')], { kind: 'arcface' })).toEqual(['N', 10]);
+    expect(out('marginLogits', [f(4, 1), f(4)], { kind: 'normface' })).toEqual([4, 1]);
+    fails('marginLogits', [f('N', 10), f('M')], { kind: 'cosface' }, /one entry per row/);
+    fails('marginLogits', [f('N', 10), f('N', 1)], { kind: 'cosface' }, /rank 1/);
+    fails('marginLogits', [f('N', 'C'), f('N')], { kind: 'cosface' }, /number of classes.*static/);
+  });
+  it("marginLogits fills each kind's defaults and rejects what a kind does not take", () => {
+    const attrs = (raw: Record<string, unknown>) => OPS.marginLogits.attrs(raw);
+    expect(attrs({ kind: 'normface' })).toEqual({
+      kind: 'normface',
+      scale: 30,
+      margin: 0,
+      easyMargin: false,
+    });
+    expect(attrs({ kind: 'cosface' })).toEqual({
+      kind: 'cosface',
+      scale: 30,
+      margin: 0.35,
+      easyMargin: false,
+    });
+    expect(attrs({ kind: 'arcface', scale: 64, easyMargin: true })).toEqual({
+      kind: 'arcface',
+      scale: 64,
+      margin: 0.5,
+      easyMargin: true,
+    });
+    fails('marginLogits', [f(2, 3), f(2)], {}, /attribute 'kind' is required/);
+    fails('marginLogits', [f(2, 3), f(2)], { kind: 'sphereface' }, /attribute 'kind'/);
+    fails(
+      'marginLogits',
+      [f(2, 3), f(2)],
+      { kind: 'normface', margin: 0.2 },
+      /must be 0 for kind 'normface'/,
+    );
+    fails('marginLogits', [f(2, 3), f(2)], { kind: 'cosface', easyMargin: true }, /arcface' only/);
+    fails('marginLogits', [f(2, 3), f(2)], { kind: 'cosface', scale: 0 }, /attribute 'scale' must be > 0/);
+    fails('marginLogits', [f(2, 3), f(2)], { kind: 'arcface', margin: -0.1 }, /attribute 'margin'/);
+    fails('marginLogits', [f(2, 3), f(2)], { kind: 'arcface', margin: 4 }, /attribute 'margin'/);
+  });
+  it('softmaxCrossEntropy gives a scalar; softmax and oneHot keep [N, C]', () => {
+    expect(out('softmaxCrossEntropy', [f('N', 7), f('N')])).toEqual([]);
+    fails('softmaxCrossEntropy', [f('N', 7), f(3)], {}, /one entry per row/);
+    expect(out('softmax', [f('N', 7)])).toEqual(['N', 7]);
+    expect(out('softmax', [f(2, 3, 4)], { axis: 1 })).toEqual([2, 3, 4]);
+    fails('softmax', [f('N', 7)], { axis: 2 }, /out of range/);
+    expect(out('oneHot', [f('N'), f('N', 5)])).toEqual(['N', 5]);
+    fails('oneHot', [f('N', 1), f('N', 5)], {}, /rank 1/);
+  });
+  it('count about one multiply-add per logit and a few per row', () => {
+    const a = OPS.marginLogits.attrs({ kind: 'arcface' });
+    expect(OPS.marginLogits.flops([f('N', 10), f('N')], [f('N', 10)], a, { N: 4 })).toBe(2 * 40 + 8 * 4);
+    expect(OPS.softmaxCrossEntropy.flops([f('N', 10), f('N')], [f()], {}, { N: 4 })).toBe(160);
+  });
+});
+
 describe('op table', () => {
   it('every op has a doc, inputs, outputs and rules', () => {
     for (const [name, spec] of Object.entries(OPS)) {

@@ -19,6 +19,7 @@ import {
   sqrt,
   sub,
 } from './elementwise.js';
+import { marginLogits, oneHot, softmax, softmaxCrossEntropy } from './identity.js';
 import { broadcastTo, concat, flatten, reshapeLike, slice, sumTo } from './layout.js';
 import { dropout, linear, matmul } from './linear.js';
 import { bceWithLogits, contrastiveLoss, tripletLoss } from './loss.js';
@@ -50,6 +51,8 @@ export const OPS = {
   bceWithLogits,
   contrastiveLoss,
   tripletLoss,
+  marginLogits,
+  softmaxCrossEntropy,
   // Training: what autodiff and optimizer updates are written in.
   div,
   sqrt,
@@ -69,6 +72,8 @@ export const OPS = {
   maxPool2dGrad,
   batchNormTrain,
   batchNormGrad,
+  softmax,
+  oneHot,
 } as const;
 
 export type OpName = keyof typeof OPS;

@@ -10,7 +10,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { sigmoid } from './probability.js';
 import type { ScoreKind } from './score-kind.js';
 
-/** p = sigmoid(w * distance + b). */
+/** p = sigmoid(w * x + b) on the head's input x: a distance or a cosine similarity. */
 export interface DistanceHead {
   readonly w: number;
   readonly b: number;
@@ -78,8 +78,17 @@ export function fitLogistic(x: ArrayLike<number>, labels: ArrayLike<number>, ite
 }
 
 /**
+ * The input of the inference graph's Linear(1, 1) head for a score: the distance (-score) for
+ * distance-scored models, the cosine similarity itself for cosine-scored ones.
+ */
+export function headInput(kind: ScoreKind, score: number): number {
+  return kind.kind === 'embedding' && kind.metric === 'cosine' ? score : -score;
+}
+
+/**
  * Calibrates a trained model on its validation scores and labels: a `logit` model's scores are
- * probabilities already; a `distance` or `embedding` model's (-distance) get a fitted head first.
+ * probabilities already; a `distance` or `embedding` model's get a fitted head first, on the head's
+ * input (the distance, or the cosine similarity).
  */
 export function calibrate(
   kind: ScoreKind,
@@ -90,11 +99,13 @@ export function calibrate(
     kind.kind === 'logit'
       ? undefined
       : fitLogistic(
-          Array.from(validation.scores, (v) => -v),
+          Array.from(validation.scores, (v) => headInput(kind, v)),
           validation.labels,
         );
   const probabilities = (scores: ArrayLike<number>): Float32Array =>
-    head ? Float32Array.from(scores, (v) => sigmoid(head.w * -v + head.b)) : Float32Array.from(scores);
+    head
+      ? Float32Array.from(scores, (v) => sigmoid(head.w * headInput(kind, v) + head.b))
+      : Float32Array.from(scores);
   const threshold = calibrateThreshold(probabilities(validation.scores), validation.labels, o.targetFar);
   return { threshold, probabilities, ...(head ? { head } : {}) };
 }

@@ -10,8 +10,11 @@ import { pairScores, type ScoreKind } from './score-kind.js';
 export interface EvalRunner {
   /** The training graph's named outputs, eval mode, for a batch. */
   outputs(batch: Batch, names: readonly string[]): Promise<Readonly<Record<string, ArrayLike<number>>>>;
-  /** The anchor branch's embeddings ([N, D]) of a batch of images (triplet graphs). */
-  embed(images: Tensor<'float32'>, size: number): Promise<ArrayLike<number>>;
+  /**
+   * The embeddings ([N, D]) of a batch of images fed to `input` (the triplet graphs' anchor
+   * branch, the identity graphs' images).
+   */
+  embed(input: string, images: Tensor<'float32'>, size: number): Promise<ArrayLike<number>>;
 }
 
 export async function evaluatePairs(kind: ScoreKind, batch: Batch, run: EvalRunner): Promise<EvalResult> {
@@ -21,8 +24,8 @@ export async function evaluatePairs(kind: ScoreKind, batch: Batch, run: EvalRunn
     return t;
   };
   if (kind.kind === 'embedding') {
-    const a = await run.embed(input('x1'), batch.size);
-    const b = await run.embed(input('x2'), batch.size);
+    const a = await run.embed(kind.input, input('x1'), batch.size);
+    const b = await run.embed(kind.input, input('x2'), batch.size);
     return { scores: pairScores(kind, { a, b }, batch.size) };
   }
   const withLoss = batch.inputs.labels !== undefined;

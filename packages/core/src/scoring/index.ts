@@ -5,6 +5,7 @@ export {
   DISTANCE_HEAD,
   type DistanceHead,
   fitLogistic,
+  headInput,
   withDistanceHead,
 } from './calibrate.js';
 export { type EvalRunner, evaluatePairs } from './evaluate.js';

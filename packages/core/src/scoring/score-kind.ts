@@ -10,8 +10,17 @@ export type ScoreKind =
   | { readonly kind: 'logit'; readonly output: 'logit' }
   /** -distance: contrastive training's euclidean distance. */
   | { readonly kind: 'distance'; readonly output: 'distance' }
-  /** -||e(x1) - e(x2)||: triplet graphs, embedding each side through the anchor branch. */
-  | { readonly kind: 'embedding'; readonly output: 'embeddingA' };
+  /**
+   * Graphs trained on single images (triplet: `anchor`; identity losses: `images`): each side of a
+   * pair is embedded through that input, then scored by -||e(x1) - e(x2)|| (euclidean) or
+   * cos(e(x1), e(x2)) (cosine).
+   */
+  | {
+      readonly kind: 'embedding';
+      readonly output: 'embeddingA';
+      readonly input: 'anchor' | 'images';
+      readonly metric: 'euclidean' | 'cosine';
+    };
 
 export function scoreKind(graph: Graph): ScoreKind {
   const has = (n: string): boolean => graph.outputs.some((o) => o.name === n);
@@ -19,8 +28,14 @@ export function scoreKind(graph: Graph): ScoreKind {
   if (loss === 'contrastive' && has('distance')) return { kind: 'distance', output: 'distance' };
   if (has('logit')) return { kind: 'logit', output: 'logit' };
   if (has('distance')) return { kind: 'distance', output: 'distance' };
-  if (has('embeddingA') && graph.inputs.some((i) => i.name === 'anchor'))
-    return { kind: 'embedding', output: 'embeddingA' };
+  const input = (['images', 'anchor'] as const).find((n) => graph.inputs.some((i) => i.name === n));
+  if (has('embeddingA') && input)
+    return {
+      kind: 'embedding',
+      output: 'embeddingA',
+      input,
+      metric: input === 'images' ? 'cosine' : 'euclidean',
+    };
   throw new Error(`graph '${graph.name}' has no output to score pairs with (logit, distance or embeddingA)`);
 }
 
@@ -45,8 +60,21 @@ export function pairScores(
     const scores = new Float32Array(pairs);
     for (let i = 0; i < pairs; i++) {
       let s = 0;
-      for (let j = 0; j < d; j++) s += (a[i * d + j]! - b[i * d + j]!) ** 2;
-      scores[i] = -Math.sqrt(s);
+      let na = 0;
+      let nb = 0;
+      for (let j = 0; j < d; j++) {
+        const [x, y] = [a[i * d + j]!, b[i * d + j]!];
+        if (kind.metric === 'cosine') {
+          s += x * y;
+          na += x * x;
+          nb += y * y;
+        } else s += (x - y) ** 2;
+      }
+      // As the cosineSimilarity op: each norm clamped at 1e-8.
+      scores[i] =
+        kind.metric === 'cosine'
+          ? s / (Math.max(Math.sqrt(na), 1e-8) * Math.max(Math.sqrt(nb), 1e-8))
+          : -Math.sqrt(s);
     }
     return scores;
   }

@@ -1,7 +1,7 @@
 /** What a score means: the one place backends and commands take sigmoid, scores and calibration from. */
 import { describe, expect, it } from 'vitest';
 import { siamese, siameseTraining } from '../nn/siamese.js';
-import { calibrate, calibrateThreshold, fitLogistic, withDistanceHead } from './calibrate.js';
+import { calibrate, calibrateThreshold, fitLogistic, headInput, withDistanceHead } from './calibrate.js';
 import { evaluatePairs } from './evaluate.js';
 import { logit, sigmoid } from './probability.js';
 import { pairScores, scoreKind } from './score-kind.js';
@@ -32,15 +32,17 @@ describe('scoreKind and pairScores', () => {
     expect([...pairScores({ kind: 'distance', output: 'distance' }, { values: [0.5, 2] }, 2)]).toEqual([
       -0.5, -2,
     ]);
-    const s = pairScores(
-      { kind: 'embedding', output: 'embeddingA' },
-      { a: [0, 0, 1, 1], b: [3, 4, 1, 1] },
+    const euclid = { kind: 'embedding', output: 'embeddingA', input: 'anchor', metric: 'euclidean' } as const;
+    const s = pairScores(euclid, { a: [0, 0, 1, 1], b: [3, 4, 1, 1] }, 2);
+    expect([...s].map((v) => v + 0)).toEqual([-5, 0]);
+    const cos = pairScores(
+      { ...euclid, input: 'images', metric: 'cosine' },
+      { a: [1, 0, 2, 2], b: [0, 3, 1, 1] },
       2,
     );
-    expect([...s].map((v) => v + 0)).toEqual([-5, 0]);
-    expect(() => pairScores({ kind: 'embedding', output: 'embeddingA' }, { a: [1] }, 1)).toThrow(
-      /both sides/,
-    );
+    expect(cos[0]).toBe(0);
+    expect(cos[1]).toBeCloseTo(1, 6);
+    expect(() => pairScores(euclid, { a: [1] }, 1)).toThrow(/both sides/);
   });
 });
 
@@ -104,6 +106,17 @@ describe('calibration', () => {
     expect(fitted.threshold.probability).toBeGreaterThan(0);
   });
 
+  it('fits a cosine-scored model’s head on the similarity itself, rising with it', () => {
+    const kind = { kind: 'embedding', output: 'embeddingA', input: 'images', metric: 'cosine' } as const;
+    const fitted = calibrate(kind, { scores: [0.9, 0.8, 0.1, -0.2, 0.7, 0.3], labels: [1, 1, 0, 0, 1, 0] });
+    expect(fitted.head!.w).toBeGreaterThan(0);
+    expect(headInput(kind, 0.4)).toBe(0.4);
+    expect(headInput({ kind: 'distance', output: 'distance' }, -0.4)).toBe(0.4);
+    const [high, low] = fitted.probabilities([0.9, -0.2]);
+    expect(high!).toBeGreaterThan(0.5);
+    expect(low!).toBeLessThan(0.5);
+  });
+
   it('writes the fitted head into a Linear(1, 1) head and refuses graphs without one', () => {
     const graph = siamese({ encoder: 'resnet10_w8', input, combine: 'euclidean' });
     const w = withDistanceHead(graph, new Map(), { w: -2, b: 1 });
@@ -139,11 +152,12 @@ describe('evaluatePairs', () => {
   it('embeds each side through the anchor branch for triplet graphs', async () => {
     const seen: number[][] = [];
     const r = await evaluatePairs(
-      { kind: 'embedding', output: 'embeddingA' },
+      { kind: 'embedding', output: 'embeddingA', input: 'anchor', metric: 'euclidean' },
       { inputs: { x1: t([1, 2], [2, 1]), x2: t([1, 5], [2, 1]) }, size: 2 },
       {
         outputs: () => Promise.reject(new Error('not used')),
-        embed: async (images) => {
+        embed: async (input, images) => {
+          expect(input).toBe('anchor');
           seen.push([...images.data]);
           return images.data;
         },

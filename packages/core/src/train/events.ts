@@ -56,11 +56,46 @@ export type TrainEvent =
       readonly reason: 'epoch' | 'best' | 'interrupted' | 'final';
     }
   | {
+      /**
+       * Validation AUC has stayed below `below` for the last `epochs` epochs: the model is not
+       * learning to separate (emitted once per run).
+       */
+      readonly type: 'stall';
+      readonly epoch: number;
+      readonly epochs: number;
+      readonly auc: number;
+      readonly below: number;
+    }
+  | {
       readonly type: 'stop';
       readonly reason: 'completed' | 'early-stopping' | 'interrupted';
       readonly epoch: number;
       readonly step: number;
     };
+
+/** When training counts as stalled: validation AUC below `below` for `epochs` epochs in a row. */
+export interface StallConfig {
+  /** Default 0.55: barely better than chance. */
+  readonly below?: number;
+  /** Default 2. */
+  readonly epochs?: number;
+}
+
+/** The stall the history shows after its last epoch, if it has just begun (exactly `epochs` low epochs). */
+export function stallAt(
+  history: readonly EpochRecord[],
+  c: StallConfig = {},
+): Extract<TrainEvent, { type: 'stall' }> | undefined {
+  const below = c.below ?? 0.55;
+  const epochs = c.epochs ?? 2;
+  const low = (r: EpochRecord | undefined): boolean =>
+    r?.validation !== undefined && r.validation.auc < below;
+  let run = 0;
+  for (let i = history.length - 1; i >= 0 && low(history[i]); i--) run++;
+  if (run !== epochs) return undefined;
+  const last = history.at(-1)!;
+  return { type: 'stall', epoch: last.epoch, epochs, auc: last.validation!.auc, below };
+}
 
 /** Throughput over a sliding window of steps, robust to a slow first step. */
 export class RateMeter {

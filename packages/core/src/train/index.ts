@@ -9,7 +9,14 @@ export {
   type TrainerState,
 } from './checkpoint.js';
 export { EarlyStopping, type EarlyStoppingConfig } from './early-stopping.js';
-export { type EpochRecord, RateMeter, type TrainEvent, type ValidationMetrics } from './events.js';
+export {
+  type EpochRecord,
+  RateMeter,
+  type StallConfig,
+  stallAt,
+  type TrainEvent,
+  type ValidationMetrics,
+} from './events.js';
 export { TrainingError, type TrainOptions, type TrainResult, train } from './loop.js';
 export { optimizerSlotsToLoad } from './optimizer-state.js';
 export { checkSchedule, learningRate, type Schedule, type ScheduleConfig } from './schedule.js';

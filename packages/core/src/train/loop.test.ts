@@ -189,6 +189,35 @@ describe('train', () => {
     expect(last.weights.get('head.0.weight')!.data).not.toEqual(epochOne.weights.get('head.0.weight')!.data);
   });
 
+  it('says once when validation AUC stays near chance for two epochs, and goes on training', async () => {
+    // A feature that is the same for every pair: nothing to learn, AUC exactly 0.5.
+    const flat = (seed: number, count: number) =>
+      batches(seed, count).map((b) => ({ ...b, inputs: { ...b.inputs, x1: allocate('float32', [16, 1]) } }));
+    const events: TrainEvent[] = [];
+    const r = await train(
+      base(new FakeBackend(), {
+        data: { train: (e) => flat(100 + e, 8), stepsPerEpoch: 8, validation: () => flat(7, 4) },
+        onEvent: (e) => events.push(e),
+      }),
+    );
+    expect(r.epochs).toBe(4);
+    expect(events.filter((e) => e.type === 'stall')).toEqual([
+      { type: 'stall', epoch: 2, epochs: 2, auc: 0.5, below: 0.55 },
+    ]);
+    const learned: TrainEvent[] = [];
+    await train(base(new FakeBackend(), { onEvent: (e) => learned.push(e) }));
+    expect(learned.some((e) => e.type === 'stall')).toBe(false);
+    const off: TrainEvent[] = [];
+    await train(
+      base(new FakeBackend(), {
+        data: { train: (e) => flat(100 + e, 8), stepsPerEpoch: 8, validation: () => flat(7, 4) },
+        stall: false,
+        onEvent: (e) => off.push(e),
+      }),
+    );
+    expect(off.some((e) => e.type === 'stall')).toBe(false);
+  });
+
   it('resumes from a checkpoint with the same result as an uninterrupted run', async () => {
     const straight = new FakeBackend();
     await train(base(straight));

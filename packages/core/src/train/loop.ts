@@ -10,7 +10,14 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { Batch, TrainingBackend } from './backend.js';
 import { type Checkpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { EarlyStopping, type EarlyStoppingConfig } from './early-stopping.js';
-import { type EpochRecord, RateMeter, type TrainEvent, type ValidationMetrics } from './events.js';
+import {
+  type EpochRecord,
+  RateMeter,
+  type StallConfig,
+  stallAt,
+  type TrainEvent,
+  type ValidationMetrics,
+} from './events.js';
 import { checkSchedule, learningRate, type ScheduleConfig } from './schedule.js';
 import { validate } from './validate.js';
 
@@ -41,6 +48,11 @@ export interface TrainOptions {
    * From `checkpoint.dir/best`, or without checkpoints from a copy kept in memory. Default true.
    */
   readonly restoreBest?: boolean;
+  /**
+   * Say so (a `stall` event, once) when validation AUC stays below `below` (0.55) for `epochs` (2)
+   * epochs in a row; `false` to never check. Training goes on either way.
+   */
+  readonly stall?: StallConfig | false;
   /** Abort (e.g. on Ctrl-C) to stop after the current step with a checkpoint saved. */
   readonly signal?: AbortSignal;
   readonly onEvent?: (e: TrainEvent) => void;
@@ -237,6 +249,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     };
     history.push(record);
     emit({ type: 'epoch', ...record });
+    const stall = o.stall === false ? undefined : stallAt(history, o.stall);
+    if (stall) emit(stall);
     const value = metricOf(record, stopping.config.metric);
     if (value === undefined)
       throw new TrainingError(
