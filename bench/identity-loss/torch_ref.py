@@ -232,11 +232,15 @@ def balanced_pairs(indices, labels, count, rng):
         if j < npos:
             members = by_class[positive_classes[rng.integers(len(positive_classes))]]
             a, b = rng.choice(len(members), 2, replace=False)
-            i1.append(members[a]), i2.append(members[b]), same.append(1)
+            i1.append(members[a])
+            i2.append(members[b])
+            same.append(1)
         else:
             c1, c2 = rng.choice(len(classes), 2, replace=False)
             m1, m2 = by_class[classes[c1]], by_class[classes[c2]]
-            i1.append(m1[rng.integers(len(m1))]), i2.append(m2[rng.integers(len(m2))]), same.append(0)
+            i1.append(m1[rng.integers(len(m1))])
+            i2.append(m2[rng.integers(len(m2))])
+            same.append(0)
     order = rng.permutation(count)
     return np.array(i1)[order], np.array(i2)[order], np.array(same)[order]
 
@@ -255,7 +259,9 @@ def triplets(indices, labels, count, rng):
         x, y = rng.choice(len(by_class[c]), 2, replace=False)
         neg = [o for o in others if o != c]
         m = by_class[neg[rng.integers(len(neg))]]
-        a.append(by_class[c][x]), p.append(by_class[c][y]), n.append(m[rng.integers(len(m))])
+        a.append(by_class[c][x])
+        p.append(by_class[c][y])
+        n.append(m[rng.integers(len(m))])
     return np.array(a), np.array(p), np.array(n)
 
 

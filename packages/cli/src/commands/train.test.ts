@@ -92,6 +92,39 @@ describe('siamese train', () => {
     expect(cmp.code, cmp.stderr).toBe(0);
   }, 120_000);
 
+  it('runs the two-stage recipe: an identity loss, then a BCE head on pairs from that encoder', async () => {
+    const out = join(dir.path, 'two-stage');
+    const r = await siameseCli([
+      'train',
+      ...QUICK,
+      '--loss',
+      'cosface',
+      '--then',
+      'bce',
+      '--then-epochs',
+      '1',
+      '--out',
+      out,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/then: bce on pairs for 1 epoch, from the cosface encoder, combine absdiff/);
+    const model = JSON.parse(readFileSync(join(out, 'model/model.json'), 'utf8'));
+    expect(model.config.combine).toBe('absdiff');
+    const { loadWeights } = await import('@siamese/core');
+    const stage1 = (await loadWeights(join(out, 'checkpoints/best/weights.safetensors'))).tensors;
+    const stage2 = (await loadWeights(join(out, 'checkpoints/then/last/weights.safetensors'))).tensors;
+    expect(stage1.has('classifier.weight')).toBe(true);
+    expect(stage2.has('classifier.weight')).toBe(false);
+    expect(stage2.get('head.0.weight')!.shape[0]).toBe(1023);
+    const stages = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.type === 'epoch')
+      .map((l) => l.stage ?? 'first');
+    expect(stages).toEqual(['first', 'then']);
+  }, 120_000);
+
   it('saves a checkpoint on Ctrl-C and resumes from it', async () => {
     const out = join(dir.path, 'interrupted');
     const args = ['train', ...QUICK, '--epochs', '3', '--pairs-per-epoch', '2000', '--out', out];

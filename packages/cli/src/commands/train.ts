@@ -6,7 +6,10 @@
 import { appendFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
+  type Batch,
   COMBINE_MODES,
+  type Graph,
+  initWeights,
   isIdentityLoss,
   LOSS_KINDS,
   RESNET_PRESETS,
@@ -16,6 +19,7 @@ import {
   siamese,
   siameseTraining,
   summarize,
+  type TrainingBackend,
   train,
 } from '@siamese/core';
 import { configFor } from '../config/load.js';
@@ -93,6 +97,18 @@ export const trainCommand: CommandDef = {
       type: 'string',
       value: 'S',
       description: 'scale of the identity losses’ logits (default 30)',
+    },
+    // biome-ignore lint/suspicious/noThenProperty: the --then flag's definition, never awaited
+    then: {
+      type: 'string',
+      value: 'bce',
+      description:
+        'two-stage recipe: after an identity loss, fine-tune a Siamese head (combine absdiff) on pairs with BCE, from that encoder',
+    },
+    'then-epochs': {
+      type: 'string',
+      value: 'N',
+      description: 'epochs of the --then stage (default --epochs)',
     },
     'easy-margin': {
       type: 'boolean',
@@ -231,63 +247,128 @@ export const trainCommand: CommandDef = {
       controller.abort();
       io.err('stopping after this step to save a checkpoint (Ctrl-C again to quit at once)');
     };
-    process.on('SIGINT', onSigint);
     const progress = progressPrinter(io, {
       tty: Boolean(process.stdout.isTTY),
       write: (t) => process.stdout.write(t),
     });
     const checkpoints = join(out, 'checkpoints');
+    let stalled: string | undefined;
+    /** One training run of the loop: `undefined` when Ctrl-C interrupted it (a checkpoint is saved). */
+    const stage = async (o: {
+      backend: TrainingBackend;
+      graph: Graph;
+      config: SiameseConfig;
+      train: (epoch: number) => AsyncIterable<Batch>;
+      stepsPerEpoch: number;
+      epochs: number;
+      dir: string;
+      tag?: string;
+    }) => {
+      process.on('SIGINT', onSigint);
+      try {
+        const r = await train({
+          backend: o.backend,
+          model: { graph: o.graph, config: o.config, preprocessing: data.preprocessing },
+          data: { train: o.train, stepsPerEpoch: o.stepsPerEpoch, validation: () => data.validation },
+          epochs: o.epochs,
+          lr: {
+            lr: s.lr,
+            schedule: { kind: 'cosine', minFactor: 0.05 },
+            warmupSteps: Math.min(100, o.stepsPerEpoch),
+          },
+          ...(s.patience
+            ? { earlyStopping: { metric: 'auc', mode: 'max' as const, patience: s.patience } }
+            : {}),
+          checkpoint: { dir: o.dir },
+          resume: s.resume,
+          signal: controller.signal,
+          onEvent: (e) => {
+            progress(e);
+            if (e.type === 'stall' && !stalled) {
+              stalled = stallMessage(e, s);
+              io.err(`warning: ${stalled}`);
+            }
+            if (e.type === 'epoch')
+              log(o.tag ? { ...e, stage: o.tag } : e).catch((err: unknown) =>
+                io.err(`warning: cannot append to ${metricsPath}: ${(err as Error).message}`),
+              );
+          },
+        });
+        return r.stopped === 'interrupted' ? undefined : r;
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+    };
     // Triplet and identity graphs have no head (and an identity graph a training-only classifier):
     // their checkpoints hold the training graph itself.
     const checkpointGraph = s.loss.kind === 'triplet' || isIdentityLoss(loss) ? training : inference;
-    let result: Awaited<ReturnType<typeof train>>;
-    let stalled: string | undefined;
-    try {
-      result = await train({
-        backend,
-        model: { graph: checkpointGraph, config, preprocessing: data.preprocessing },
-        data: {
-          train: (e) => data.train(e),
-          stepsPerEpoch: data.stepsPerEpoch,
-          validation: () => data.validation,
-        },
-        epochs: s.epochs,
-        lr: {
-          lr: s.lr,
-          schedule: { kind: 'cosine', minFactor: 0.05 },
-          warmupSteps: Math.min(100, data.stepsPerEpoch),
-        },
-        ...(s.patience
-          ? { earlyStopping: { metric: 'auc', mode: 'max' as const, patience: s.patience } }
-          : {}),
-        checkpoint: { dir: checkpoints },
-        resume: s.resume,
-        signal: controller.signal,
-        onEvent: (e) => {
-          progress(e);
-          if (e.type === 'stall') {
-            stalled = stallMessage(e, s);
-            io.err(`warning: ${stalled}`);
-          }
-          if (e.type === 'epoch')
-            log(e).catch((err: unknown) =>
-              io.err(`warning: cannot append to ${metricsPath}: ${(err as Error).message}`),
-            );
-        },
-      });
-    } finally {
-      process.off('SIGINT', onSigint);
-    }
-    if (result.stopped === 'interrupted') {
+    const first = await stage({
+      backend,
+      graph: checkpointGraph,
+      config,
+      train: (e) => data.train(e),
+      stepsPerEpoch: data.stepsPerEpoch,
+      epochs: s.epochs,
+      dir: checkpoints,
+    });
+    if (!first) {
       await backend.dispose();
       return 130;
     }
+    let result = first;
+    let model = { backend, inference, training, config, combine: s.combine, history: first.history };
+    if (s.then) {
+      // The two-stage recipe: the identity-trained encoder, then the Siamese head on pairs.
+      const config2: SiameseConfig = { ...config, combine: 'absdiff' };
+      const inference2 = siamese(config2);
+      const training2 = siameseTraining(config2, { kind: 'bce' });
+      const encoder = [...(await backend.readWeights())].filter(([k]) => k.startsWith('encoder.'));
+      await backend.dispose();
+      const { backend: backend2 } = await chooseBackend(s, training2);
+      await backend2.writeWeights(new Map([...initWeights(training2, s.seed), ...encoder]));
+      io.out(
+        `then: bce on pairs for ${s.then.epochs} epoch${s.then.epochs === 1 ? '' : 's'}, from the ${s.loss.kind} encoder, combine absdiff, ${summarize(inference2).parameters.toLocaleString('en-US')} parameters`,
+      );
+      const second = await stage({
+        backend: backend2,
+        graph: inference2,
+        config: config2,
+        train: (e) => data.pairTrain(e),
+        stepsPerEpoch: data.pairStepsPerEpoch,
+        epochs: s.then.epochs,
+        dir: join(checkpoints, 'then'),
+        tag: 'then',
+      });
+      if (!second) {
+        await backend2.dispose();
+        return 130;
+      }
+      result = second;
+      const history = [
+        ...first.history,
+        ...second.history.map((h) => ({ ...h, epoch: h.epoch + first.epochs })),
+      ];
+      model = {
+        backend: backend2,
+        inference: inference2,
+        training: training2,
+        config: config2,
+        combine: 'absdiff',
+        history,
+      };
+    }
     // train() has left the best epoch's weights in the backend.
-    const f = await finish(backend, data, s, inference, scoreKind(training));
+    const f = await finish(
+      model.backend,
+      data,
+      { ...s, combine: model.combine },
+      model.inference,
+      scoreKind(model.training),
+    );
     const modelDir = join(out, 'model');
     await saveModel(modelDir, {
-      graph: inference,
-      config,
+      graph: model.inference,
+      config: model.config,
       preprocessing: data.preprocessing,
       threshold: f.threshold,
       metrics: f.metrics,
@@ -304,11 +385,11 @@ export const trainCommand: CommandDef = {
         ['data', data.description],
         [
           'model',
-          `${s.arch} ${s.channels}x${s.height}x${s.width}, combine ${s.combine}, loss ${s.loss.kind}`,
+          `${s.arch} ${s.channels}x${s.height}x${s.width}, combine ${model.combine}, loss ${s.loss.kind}${s.then ? `, then bce for ${s.then.epochs} epochs` : ''}`,
         ],
         [
           'training',
-          `${result.epochs} epochs, ${result.steps} steps of ${s.batchSize} pairs, ${s.optimizer} lr ${s.lr}, on ${backend.deviceSummary}`,
+          `${model.history.length} epochs, ${first.steps + (s.then ? result.steps : 0)} steps of ${s.batchSize}, ${s.optimizer} lr ${s.lr}, on ${model.backend.deviceSummary}`,
         ],
         [
           'threshold',
@@ -321,7 +402,7 @@ export const trainCommand: CommandDef = {
         ['time', formatDuration(seconds)],
         ...(stalled ? [['warning', stalled] as [string, string]] : []),
       ],
-      result.history,
+      model.history,
       data,
       f,
     );
@@ -332,7 +413,7 @@ export const trainCommand: CommandDef = {
     io.out(`model: ${modelDir}`);
     io.out(`report: ${reportPath}`);
     io.out(`done in ${formatDuration(seconds)}`);
-    await backend.dispose();
+    await model.backend.dispose();
     return 0;
   },
 };

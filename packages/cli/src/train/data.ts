@@ -21,6 +21,9 @@ export interface TrainingData {
   /** Batches of one epoch (seeded by the epoch, so a resumed run sees the same pairs). */
   train(epoch: number): AsyncIterable<Batch>;
   readonly stepsPerEpoch: number;
+  /** Pair batches of one epoch whatever the loss (the --then stage), and how many there are. */
+  pairTrain(epoch: number): AsyncIterable<Batch>;
+  readonly pairStepsPerEpoch: number;
   /** Fixed validation pairs, decoded once. */
   readonly validation: Batch[];
   readonly validationPairs: readonly Pair[];
@@ -125,6 +128,16 @@ export async function openTrainingData(
     1,
     identity ? Math.ceil(split.train.items.length / s.batchSize) : Math.floor(s.pairsPerEpoch / s.batchSize),
   );
+  const pairStepsPerEpoch = Math.max(1, Math.floor(s.pairsPerEpoch / s.batchSize));
+  async function* pairTrain(epoch: number): AsyncGenerator<Batch> {
+    // A stream of its own for the --then stage, so its pairs do not repeat the first stage's seeds.
+    const seed = s.seed * 1009 + epoch + (identity ? 7_919 : 0);
+    const sampler = new ds.PairSampler(split.train, { seed });
+    const source = (function* () {
+      for (let i = 0; i < pairStepsPerEpoch; i++) yield sampler.next(s.batchSize);
+    })();
+    for await (const b of trainLoader.pairBatches(source, { train: true })) yield asBatch(b);
+  }
   const fixedPairs = async (part: 'val' | 'test', seed: number) => {
     const pairs = new ds.PairSampler(split[part], { seed }).next(s.valPairs);
     const batches: Batch[] = [];
@@ -175,12 +188,10 @@ export async function openTrainingData(
         }
         return;
       }
-      const sampler = new ds.PairSampler(split.train, { seed });
-      const source = (function* () {
-        for (let i = 0; i < stepsPerEpoch; i++) yield sampler.next(s.batchSize);
-      })();
-      for await (const b of trainLoader.pairBatches(source, { train: true })) yield asBatch(b);
+      yield* pairTrain(epoch);
     },
+    pairTrain,
+    pairStepsPerEpoch,
   };
 }
 

@@ -102,6 +102,8 @@ export interface TrainSettings {
   readonly far?: number;
   /** Classes kept out of training entirely, for an open-set evaluation. */
   readonly holdoutClasses: number;
+  /** The two-stage recipe: after an identity loss, fine-tune a Siamese head on pairs with BCE. */
+  readonly then?: { readonly loss: 'bce'; readonly epochs: number };
 }
 
 export function trainSettings(args: ParsedArgs, loaded: LoadedConfig): TrainSettings {
@@ -161,6 +163,24 @@ export function trainSettings(args: ParsedArgs, loaded: LoadedConfig): TrainSett
       `model.head.hidden must be [] with --loss ${lossKind}: the head of a distance-trained model is one scale and bias on the distance, fitted after training`,
     );
   }
+  const thenLoss = args.values.then === undefined ? undefined : String(args.values.then);
+  if (thenLoss !== undefined && thenLoss !== 'bce')
+    throw new UsageError(`--then must be bce (a Siamese head fine-tuned on pairs), got '${thenLoss}'`);
+  if (thenLoss && !identity)
+    throw new UsageError(
+      `--then bce follows an identity loss (--loss normface, cosface or arcface), not --loss ${lossKind}`,
+    );
+  if (!thenLoss && args.values['then-epochs'] !== undefined)
+    throw new UsageError('--then-epochs goes with --then bce');
+  const then = thenLoss
+    ? {
+        loss: 'bce' as const,
+        epochs: positiveInt(
+          'then-epochs',
+          String(args.values['then-epochs'] ?? setting(args, 'epochs', t.epochs) ?? '10'),
+        ),
+      }
+    : undefined;
   const patience =
     args.values.patience === undefined ? undefined : positiveInt('patience', String(args.values.patience));
   const far = args.values.far === undefined ? undefined : rate('far', String(args.values.far));
@@ -207,5 +227,6 @@ export function trainSettings(args: ParsedArgs, loaded: LoadedConfig): TrainSett
         : nonNegativeInt('holdout-classes', String(args.values['holdout-classes'])),
     ...(patience !== undefined ? { patience } : {}),
     ...(far !== undefined ? { far } : {}),
+    ...(then ? { then } : {}),
   };
 }
