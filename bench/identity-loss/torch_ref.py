@@ -41,6 +41,7 @@ import argparse
 import json
 import math
 import os
+import sys
 import time
 
 import numpy as np
@@ -48,7 +49,11 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 from torch import nn
-from torchvision.models.resnet import BasicBlock, ResNet
+from torchvision.models.resnet import BasicBlock
+
+# The parity fixture's ResNet builder (tools/reference), one definition for every reference script.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "reference"))
+from parity_fixture import ResNet as TorchvisionResNet  # noqa: E402
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -58,44 +63,18 @@ EXTS = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".tif", ".tiff")
 
 
 # ----------------------------------------------------------------------------- model
-class ResNetEncoder(nn.Module):
-    """torchvision's ResNet without fc, with any base width: torchvision's own _make_layer and
-    init, so the module names (conv1, bn1, layer1.0.conv1, ..., layer4.1.bn2) are torchvision's."""
-
-    def __init__(self, block=BasicBlock, layers=(2, 2, 2, 2), base_width=16, in_channels=3):
-        super().__init__()
-        self._norm_layer = nn.BatchNorm2d
-        self.inplanes = base_width
-        self.dilation = 1
-        self.groups = 1
-        self.base_width = 64  # torchvision's width_per_group; BasicBlock requires 64
-        self.conv1 = nn.Conv2d(in_channels, base_width, kernel_size=7, stride=2, padding=3, bias=False)
-        self.bn1 = nn.BatchNorm2d(base_width)
-        self.relu = nn.ReLU(inplace=True)
-        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-        self.layer1 = ResNet._make_layer(self, block, base_width, layers[0])
-        self.layer2 = ResNet._make_layer(self, block, base_width * 2, layers[1], stride=2)
-        self.layer3 = ResNet._make_layer(self, block, base_width * 4, layers[2], stride=2)
-        self.layer4 = ResNet._make_layer(self, block, base_width * 8, layers[3], stride=2)
-        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
-        self.out_features = base_width * 8 * block.expansion
-        for m in self.modules():  # torchvision's init
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.constant_(m.weight, 1)
-                nn.init.constant_(m.bias, 0)
-
-    def forward(self, x):
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-        return torch.flatten(self.avgpool(x), 1)
+def resnet_encoder(base_width=16, in_channels=3):
+    """resnet18_w16: the parity fixture's torchvision ResNet without fc (torchvision's own
+    _make_layer, init and module names) at base width 16; `out_features` is the embedding width."""
+    encoder = TorchvisionResNet(BasicBlock, [2, 2, 2, 2], width=base_width, in_channels=in_channels)
+    encoder.out_features = base_width * 8 * BasicBlock.expansion
+    return encoder
 
 
 class IdentityModel(nn.Module):
     def __init__(self, kind, classes, scale, margin):
         super().__init__()
-        self.encoder = ResNetEncoder()
+        self.encoder = resnet_encoder()
         d = self.encoder.out_features
         self.classifier = nn.Linear(d, classes, bias=False)
         bound = math.sqrt(6 / (classes + d))  # Xavier-uniform
@@ -126,7 +105,7 @@ class IdentityModel(nn.Module):
 class PairModel(nn.Module):
     def __init__(self, kind, margin):
         super().__init__()
-        self.encoder = ResNetEncoder()
+        self.encoder = resnet_encoder()
         d = self.encoder.out_features
         self.kind, self.margin = kind, margin
         if kind == "bce":

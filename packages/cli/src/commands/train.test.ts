@@ -72,7 +72,7 @@ describe('siamese train', () => {
     expect(r.stdout).toMatch(
       /combine cosine, loss cosface, [\d,]+ parameters \(\+ a 8-identity classifier for training only\)/,
     );
-    // One epoch is one pass over the training images, in batches of 8 images of each of 4 digits.
+    // One epoch is one pass over the training images, in batches of 4 images of each of 8 digits.
     expect(r.stdout).toMatch(/1 epoch of \d+ steps/);
     const model = JSON.parse(readFileSync(join(out, 'model/model.json'), 'utf8'));
     expect(model.config.combine).toBe('cosine');

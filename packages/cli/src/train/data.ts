@@ -123,12 +123,9 @@ export async function openTrainingData(
   const identity = isIdentityLoss({ kind: s.loss.kind })
     ? { m: imagesPerClass(s.batchSize, trainClasses.length) }
     : undefined;
-  // An identity loss's epoch is one pass over the training images; a pair loss's, --pairs-per-epoch pairs.
-  const stepsPerEpoch = Math.max(
-    1,
-    identity ? Math.ceil(split.train.items.length / s.batchSize) : Math.floor(s.pairsPerEpoch / s.batchSize),
-  );
   const pairStepsPerEpoch = Math.max(1, Math.floor(s.pairsPerEpoch / s.batchSize));
+  // An identity loss's epoch is one pass over the training images; a pair loss's, --pairs-per-epoch pairs.
+  const stepsPerEpoch = identity ? Math.ceil(split.train.items.length / s.batchSize) : pairStepsPerEpoch;
   async function* pairTrain(epoch: number): AsyncGenerator<Batch> {
     // A stream of its own for the --then stage, so its pairs do not repeat the first stage's seeds.
     const seed = s.seed * 1009 + epoch + (identity ? 7_919 : 0);
@@ -202,7 +199,7 @@ export async function openTrainingData(
 export function imagesPerClass(batchSize: number, classes: number): number {
   for (let m = 2; m <= batchSize; m++) if (batchSize % m === 0 && batchSize / m <= classes) return m;
   throw new UsageError(
-    `--batch-size ${batchSize} cannot be split into batches of whole classes (m images each of at most ${classes} classes, m >= 2): use an even batch size`,
+    `--batch-size ${batchSize} cannot be split into batches of whole classes (m >= 2 images each of at most ${classes} classes): use a batch size with a divisor m for which batch / m <= ${classes}, such as ${2 * classes}`,
   );
 }
 

@@ -2,6 +2,7 @@ import type { TrainEvent } from '@siamese/core';
 import { describe, expect, it } from 'vitest';
 import { histogram, thin } from '../report/data.js';
 import { renderReport } from '../report/html.js';
+import { imagesPerClass } from './data.js';
 import { formatDuration, progressPrinter } from './progress.js';
 import { sanityChecks } from './sanity.js';
 import { stallMessage } from './stall.js';
@@ -151,5 +152,18 @@ describe('stall message', () => {
     expect(m).not.toContain('--loss cosface');
     expect(m).toContain('--lr 0.001');
     expect(m).toContain('--margin');
+  });
+});
+
+describe('identity batches', () => {
+  it('hold as many images of each class as fit the classes there are', () => {
+    expect(imagesPerClass(32, 7)).toBe(8);
+    expect(imagesPerClass(32, 8)).toBe(4);
+    expect(imagesPerClass(32, 100)).toBe(2);
+    expect(imagesPerClass(30, 2)).toBe(15);
+    expect(imagesPerClass(7, 3)).toBe(7);
+    expect(() => imagesPerClass(1, 3)).toThrow(
+      /--batch-size 1 cannot be split into batches of whole classes/,
+    );
   });
 });
