@@ -110,6 +110,7 @@ export default defineConfig({
           { text: 'Models and artifacts', link: '/guide/models' },
           { text: 'Training on your own images', link: '/guide/training' },
           { text: 'Choosing a loss and a combine mode', link: '/guide/losses' },
+          { text: 'Starting from pretrained weights', link: '/guide/transfer' },
           { text: 'Reading the report, picking a threshold', link: '/guide/evaluation' },
           { text: 'Export and deploy', link: '/guide/deploy' },
           { text: 'GPU set-up', link: '/guide/gpu' },

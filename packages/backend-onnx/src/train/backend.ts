@@ -14,6 +14,7 @@ import {
   type OptimizerConfig,
   type OptimizerState,
   optimizerSlotsToLoad,
+  type ParamGroup,
   type ScoreKind,
   STEP_INPUTS,
   type StepResult,
@@ -44,6 +45,11 @@ export interface OnnxBackendOptions {
   /** Default Adam with torch's defaults. */
   readonly optimizer?: OptimizerConfig;
   readonly clip?: ClipConfig;
+  /**
+   * Learning-rate factors by parameter-name prefix, e.g. `[{ prefix: 'encoder.', lrFactor: 0.1 }]`.
+   * To freeze parameters, pass a graph from core's `freeze` instead.
+   */
+  readonly paramGroups?: readonly ParamGroup[];
 }
 
 export class OnnxTrainingBackend implements TrainingBackend {
@@ -219,7 +225,11 @@ export class OnnxTrainingBackend implements TrainingBackend {
 /** Builds the training step, exports it, and opens its session on the requested device. */
 export async function createOnnxBackend(o: OnnxBackendOptions): Promise<OnnxTrainingBackend> {
   const optimizer = o.optimizer ?? { kind: 'adam' };
-  const step = trainingStep(o.graph, { optimizer, ...(o.clip ? { clip: o.clip } : {}) });
+  const step = trainingStep(o.graph, {
+    optimizer,
+    ...(o.clip ? { clip: o.clip } : {}),
+    ...(o.paramGroups ? { paramGroups: o.paramGroups } : {}),
+  });
   const model = trainingModel(
     step.graph,
     step.graph.outputs.map((x) => x.name),

@@ -18,6 +18,7 @@ import {
   type OptimizerConfig,
   type OptimizerState,
   optimizerSlotsToLoad,
+  type ParamGroup,
   type ScoreKind,
   STEP_INPUTS,
   type StepResult,
@@ -42,6 +43,13 @@ import type { Mode } from '../lower/context.js';
 import type { Layout } from '../lower/value.js';
 import { ParamStore } from './params.js';
 
+/**
+ * How graphs in core's training form are lowered: the form has already made train mode explicit
+ * (batchNormTrain, dropout masks), so a batchNorm left in it is a frozen one and uses its running
+ * statistics, which is the lowering's eval mode.
+ */
+const FORM_MODE: Mode = 'eval';
+
 export interface TfjsBackendOptions {
   /** A training graph (`siameseTraining`): inputs x1, x2, labels (or triplets) and a scalar `loss`. */
   readonly graph: Graph;
@@ -53,6 +61,11 @@ export interface TfjsBackendOptions {
   /** Default Adam with torch's defaults. */
   readonly optimizer?: OptimizerConfig;
   readonly clip?: ClipConfig;
+  /**
+   * Learning-rate factors by parameter-name prefix, e.g. `[{ prefix: 'encoder.', lrFactor: 0.1 }]`.
+   * To freeze parameters, pass a graph from core's `freeze` instead.
+   */
+  readonly paramGroups?: readonly ParamGroup[];
   /** Device-resolution hooks (tests). */
   readonly resolve?: ResolveOptions;
 }
@@ -87,12 +100,13 @@ export class TfjsTrainingBackend implements TrainingBackend {
     this.trainStep = trainingStep(graph, {
       optimizer: o.optimizer ?? { kind: 'adam' },
       ...(o.clip ? { clip: o.clip } : {}),
+      ...(o.paramGroups ? { paramGroups: o.paramGroups } : {}),
     });
     this.state = new ParamStore(graph, weights);
     for (const s of this.trainStep.slots) this.state.addLike(s.name, s.param);
     const next = [...this.trainStep.updates.values()];
     this.stepRun = compileGraph(this.trainStep.graph, {
-      mode: 'train',
+      mode: FORM_MODE,
       outputs: ['loss', ...next],
       keepLayout: next,
     });
@@ -189,7 +203,12 @@ export class TfjsTrainingBackend implements TrainingBackend {
   async forward(batch: Batch, mode: Mode, outputs: readonly string[]): Promise<HostOutputs> {
     this.assertLive();
     const form = mode === 'train' ? this.trainForm() : undefined;
-    const c = this.compile(`${mode}:${outputs.join(',')}`, form?.graph ?? this.graph, mode, outputs);
+    const c = this.compile(
+      `${mode}:${outputs.join(',')}`,
+      form?.graph ?? this.graph,
+      form ? FORM_MODE : mode,
+      outputs,
+    );
     const feeds = this.feeds(batch, c.inputs, form?.dropoutMasks ?? [], this.steps + 1);
     const r = tf.tidy(() => c.run(feeds, this.state.values()).outputs);
     tf.dispose(Object.values(feeds));
@@ -211,7 +230,7 @@ export class TfjsTrainingBackend implements TrainingBackend {
       const form = this.trainForm();
       const grads = grad(form.graph);
       const outputs = ['loss', ...grads.gradients.values(), ...form.bufferUpdates.values()];
-      this.gradRun = { form, grads, run: compileGraph(grads.graph, { mode: 'train', outputs }) };
+      this.gradRun = { form, grads, run: compileGraph(grads.graph, { mode: FORM_MODE, outputs }) };
     }
     const { form, grads, run } = this.gradRun;
     const feeds = this.feeds(batch, run.inputs, form.dropoutMasks, this.steps + 1);

@@ -1,5 +1,6 @@
 /** Every command, in the order `siamese --help` lists them. */
 import { compare } from './compare.js';
+import { convert } from './convert.js';
 import { doctor } from './doctor.js';
 import { embed } from './embed.js';
 import { evalCommand } from './eval.js';
@@ -16,6 +17,7 @@ export const COMMANDS: readonly CommandDef[] = [
   exportCommand,
   embed,
   search,
+  convert,
   info,
   doctor,
 ];

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import {
   type Batch,
   COMBINE_MODES,
+  freeze,
   type Graph,
   initWeights,
   isIdentityLoss,
@@ -27,6 +28,7 @@ import { TRAIN_DEVICES } from '../config/siamese-config.js';
 import { chooseBackend, preflightBackend } from '../train/backend-choice.js';
 import { openTrainingData } from '../train/data.js';
 import { finish } from '../train/finish.js';
+import { readInitFile, startingWeights } from '../train/init.js';
 import { formatDuration, progressPrinter } from '../train/progress.js';
 import { writeReport } from '../train/report-file.js';
 import {
@@ -55,7 +57,7 @@ export const trainCommand: CommandDef = {
       value: 'SOURCE',
       config: 'data.source',
       description:
-        "'mnist' or a folder with a folder of images per class (or Omniglot's alphabet/character tree)",
+        "'mnist' (or some digits: mnist:0-4) or a folder with a folder of images per class (or Omniglot's alphabet/character tree)",
     },
     arch: {
       type: 'string',
@@ -193,6 +195,23 @@ export const trainCommand: CommandDef = {
       config: 'train.out',
       description: 'output folder (default runs/siamese)',
     },
+    init: {
+      type: 'string',
+      value: 'FILE',
+      description:
+        'start from these weights: a model folder, a safetensors file or a PyTorch checkpoint (.pth, read without running its code); torchvision ResNet names, an encoder alone or a whole model',
+    },
+    'freeze-encoder-epochs': {
+      type: 'string',
+      value: 'N',
+      description:
+        'train only the head (or classifier) for the first N of --epochs, the encoder frozen with its BatchNorm in eval mode (default 0)',
+    },
+    'encoder-lr-factor': {
+      type: 'string',
+      value: 'F',
+      description: "the encoder's learning rate as a factor of --lr, e.g. 0.1 (default 1)",
+    },
     resume: { type: 'boolean', default: false, description: 'continue from OUT/checkpoints/last' },
     config: configOption,
   },
@@ -200,11 +219,14 @@ export const trainCommand: CommandDef = {
     'siamese train --data mnist --epochs 6 --out runs/mnist',
     'siamese train --data photos/ --channels 3 --size 105 --augment koch --out runs/photos',
     'siamese train --data omniglot/images_background --split-by group --channels 1 --size 105 --augment koch',
+    'siamese train --data photos/ --init resnet18.pth --freeze-encoder-epochs 2 --encoder-lr-factor 0.1 --out runs/ft',
   ],
   async run(args, io) {
     const started = performance.now();
     const s = trainSettings(args, await configFor(args));
     await preflightBackend(s);
+    // The starting weights are read before any data, so a bad file costs nothing.
+    const initFile = s.init ? await readInitFile(s.init) : undefined;
     const out = resolve(s.out);
     const data = await openTrainingData(s, out, io.err);
     const { train: tr, val, test } = data.split;
@@ -235,8 +257,17 @@ export const trainCommand: CommandDef = {
     io.out(
       `model: ${s.arch} ${s.channels}x${s.height}x${s.width}, combine ${s.combine}, loss ${s.loss.kind}, ${summarize(inference).parameters.toLocaleString('en-US')} parameters${classifier}`,
     );
-    const { backend, name: backendName } = await chooseBackend(s, training);
-    io.out(`backend: ${backendName}; ${backend.deviceSummary}`);
+    const frozenEpochs = s.freezeEncoderEpochs;
+    const chosen = await chooseBackend(s, frozenEpochs > 0 ? freeze(training, 'encoder.') : training);
+    let backend = chosen.backend;
+    io.out(`backend: ${chosen.name}; ${backend.deviceSummary}`);
+    if (initFile) {
+      const start = startingWeights(initFile, training, s.seed, data.preprocessing);
+      for (const line of start.lines) (line.startsWith('warning:') ? io.err : io.out)(line);
+      await backend.writeWeights(start.weights);
+    } else if (frozenEpochs > 0) {
+      io.err('warning: --freeze-encoder-epochs without --init freezes a randomly initialized encoder');
+    }
 
     const metricsPath = join(out, 'metrics.jsonl');
     if (!s.resume) await rm(metricsPath, { force: true });
@@ -302,15 +333,46 @@ export const trainCommand: CommandDef = {
     // Triplet and identity graphs have no head (and an identity graph a training-only classifier):
     // their checkpoints hold the training graph itself.
     const checkpointGraph = s.loss.kind === 'triplet' || isIdentityLoss(loss) ? training : inference;
-    const first = await stage({
+    const trainStage = (b: typeof backend, epochs: number, dir: string, tag?: string) =>
+      stage({
+        backend: b,
+        graph: checkpointGraph,
+        config,
+        train: (e) => data.train(e),
+        stepsPerEpoch: data.stepsPerEpoch,
+        epochs,
+        dir,
+        ...(tag ? { tag } : {}),
+      });
+    const lrNote = s.encoderLrFactor === undefined ? '' : `, the encoder at ${s.encoderLrFactor} x --lr`;
+    if (frozenEpochs > 0)
+      io.out(
+        `frozen: the encoder (BatchNorm in eval mode) for ${frozenEpochs} epoch${frozenEpochs === 1 ? '' : 's'}; only the ${isIdentityLoss(loss) ? 'classifier' : 'head'} trains`,
+      );
+    let first = await trainStage(
       backend,
-      graph: checkpointGraph,
-      config,
-      train: (e) => data.train(e),
-      stepsPerEpoch: data.stepsPerEpoch,
-      epochs: s.epochs,
-      dir: checkpoints,
-    });
+      frozenEpochs || s.epochs,
+      frozenEpochs > 0 ? join(checkpoints, 'frozen') : checkpoints,
+      frozenEpochs > 0 ? 'frozen' : undefined,
+    );
+    if (first && frozenEpochs > 0 && frozenEpochs < s.epochs) {
+      // Unfrozen: a fresh step graph that trains everything, from the frozen stage's best weights.
+      const weights = await backend.readWeights();
+      await backend.dispose();
+      backend = (await chooseBackend(s, training)).backend;
+      await backend.writeWeights(weights);
+      io.out(`unfrozen: the whole model trains for ${s.epochs - frozenEpochs} more epochs${lrNote}`);
+      const frozenRun = first;
+      const rest = await trainStage(backend, s.epochs - frozenEpochs, checkpoints);
+      first = rest && {
+        ...rest,
+        steps: frozenRun.steps + rest.steps,
+        history: [
+          ...frozenRun.history,
+          ...rest.history.map((h) => ({ ...h, epoch: h.epoch + frozenRun.epochs })),
+        ],
+      };
+    } else if (lrNote) io.out(`encoder: learning rate ${s.encoderLrFactor} x --lr`);
     if (!first) {
       await backend.dispose();
       return 130;
@@ -385,7 +447,7 @@ export const trainCommand: CommandDef = {
         ['data', data.description],
         [
           'model',
-          `${s.arch} ${s.channels}x${s.height}x${s.width}, combine ${model.combine}, loss ${s.loss.kind}${s.then ? `, then bce for ${s.then.epochs} epochs` : ''}`,
+          `${s.arch} ${s.channels}x${s.height}x${s.width}, combine ${model.combine}, loss ${s.loss.kind}${s.then ? `, then bce for ${s.then.epochs} epochs` : ''}${s.init ? `, from ${s.init}` : ''}${s.freezeEncoderEpochs > 0 ? `, encoder frozen for ${s.freezeEncoderEpochs} epochs` : ''}${s.encoderLrFactor !== undefined ? `, encoder lr x${s.encoderLrFactor}` : ''}`,
         ],
         [
           'training',

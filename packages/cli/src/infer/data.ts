@@ -76,12 +76,30 @@ async function flatFolder(
   return { name: dir, classes: [''], items, warnings };
 }
 
+/** `mnist:0-4` or `mnist:1,3,5-7`: some of the digits (a pretraining set, a held-out set). */
+export function mnistDigits(source: string): number[] {
+  const spec = source.slice('mnist:'.length);
+  const digits = new Set<number>();
+  for (const part of spec.split(',')) {
+    const m = /^([0-9])(?:-([0-9]))?$/.exec(part.trim());
+    if (!m || (m[2] !== undefined && Number(m[2]) < Number(m[1])))
+      throw new UsageError(
+        `data '${source}': '${part}' is not a digit or a range of digits (e.g. mnist:0-4 or mnist:1,3,5-7)`,
+      );
+    for (let d = Number(m[1]); d <= Number(m[2] ?? m[1]); d++) digits.add(d);
+  }
+  return [...digits].sort((a, b) => a - b);
+}
+
 async function openSource(
   req: DataRequest,
 ): Promise<{ dataset: Dataset; layout: Layout; pairs?: readonly Pair[] }> {
   const ds = await import('@siamese/datasets');
   const { source } = req;
   if (source === 'mnist') return { dataset: await ds.mnist(), layout: 'mnist' };
+  if (source.startsWith('mnist:') && /^[0-9]/.test(source.slice(6))) {
+    return { dataset: await ds.mnist({ digits: mnistDigits(source) }), layout: 'mnist' };
+  }
   if (source.startsWith('mnist:')) {
     throw new UsageError(
       `data '${source}': name a held-out part with --split FILE --part ${source.slice(6) || 'test'} (and data 'mnist')`,

@@ -15,6 +15,13 @@ export interface ChosenBackend {
   readonly name: string;
 }
 
+/** --encoder-lr-factor as core's parameter group. */
+function paramGroupsOf(s: TrainSettings) {
+  return s.encoderLrFactor === undefined
+    ? {}
+    : { paramGroups: [{ prefix: 'encoder.', lrFactor: s.encoderLrFactor }] };
+}
+
 function optimizerOf(s: TrainSettings) {
   return s.optimizer === 'sgd'
     ? ({ kind: 'sgd', momentum: 0.9, weightDecay: s.weightDecay } as const)
@@ -62,6 +69,7 @@ async function openTfjsWith(importer: TfjsImporter, s: TrainSettings, graph: Gra
     seed: s.seed,
     device: s.device === 'cuda' ? 'gpu' : s.device,
     optimizer: optimizerOf(s),
+    ...paramGroupsOf(s),
   });
 }
 
@@ -96,6 +104,7 @@ async function openOnnx(s: TrainSettings, graph: Graph) {
     seed: s.seed,
     device: s.device === 'gpu' ? 'cuda' : (s.device as 'auto' | 'cuda' | 'cpu'),
     optimizer: optimizerOf(s),
+    ...paramGroupsOf(s),
   });
 }
 

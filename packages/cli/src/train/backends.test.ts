@@ -7,7 +7,7 @@
 
 import { createOnnxBackend, OnnxSiamese } from '@siamese/backend-onnx';
 import { createTfjsBackend } from '@siamese/backend-tfjs';
-import { defaultPreprocessing, Random, siamese, siameseTraining } from '@siamese/core';
+import { defaultPreprocessing, freeze, Random, siamese, siameseTraining } from '@siamese/core';
 import { loadParityFixture } from '@siamese/core/conformance';
 import { describe, expect, it } from 'vitest';
 
@@ -128,4 +128,42 @@ describe('identity losses train the same on both backends', () => {
       }
     },
   );
+});
+
+describe('freezing and parameter groups train the same on both backends', () => {
+  it('a frozen encoder, then an encoder at 0.1 x lr: losses and weights agree', async () => {
+    const plain = siameseTraining(f.config, { kind: 'bce' });
+    const stages = [
+      { graph: freeze(plain, 'encoder.') },
+      { graph: plain, paramGroups: [{ prefix: 'encoder.', lrFactor: 0.1 }] },
+    ];
+    let weights = f.weights;
+    for (const [k, stage] of stages.entries()) {
+      const o = { ...stage, weights, seed: 7, optimizer: { kind: 'adam' as const } };
+      const tfjs = await createTfjsBackend({ ...o, device: 'wasm' });
+      const onnx = await createOnnxBackend({ ...o, device: 'cpu' });
+      try {
+        for (let i = 0; i < 3; i++) {
+          const [a, b] = [await tfjs.step(batch, 1e-2), await onnx.step(batch, 1e-2)];
+          expect(Math.abs(a.loss - b.loss), `stage ${k + 1} step ${i + 1}`).toBeLessThan(1e-3);
+        }
+        const [wt, wo] = [await tfjs.readWeights(), await onnx.readWeights()];
+        for (const [name, t] of wt) {
+          if (t.dtype === 'int64') continue;
+          const other = wo.get(name)!;
+          let worst = 0;
+          t.data.forEach((v, i) => {
+            worst = Math.max(worst, Math.abs((v as number) - (other.data[i] as number)));
+          });
+          expect(worst, `stage ${k + 1}: ${name}`).toBeLessThan(2e-3);
+          // Frozen: tfjs leaves the encoder and its statistics exactly as they were.
+          if (k === 0 && name.startsWith('encoder.')) expect(t.data, name).toEqual(weights.get(name)!.data);
+        }
+        weights = wo;
+      } finally {
+        tfjs.dispose();
+        await onnx.dispose();
+      }
+    }
+  });
 });

@@ -104,6 +104,12 @@ export interface TrainSettings {
   readonly holdoutClasses: number;
   /** The two-stage recipe: after an identity loss, fine-tune a Siamese head on pairs with BCE. */
   readonly then?: { readonly loss: 'bce'; readonly epochs: number };
+  /** Starting weights: a safetensors file, a PyTorch checkpoint or a model folder. */
+  readonly init?: string;
+  /** The first epochs train everything but the encoder (its BatchNorm in eval mode). */
+  readonly freezeEncoderEpochs: number;
+  /** The encoder's learning rate as a factor of --lr (the head's). */
+  readonly encoderLrFactor?: number;
 }
 
 export function trainSettings(args: ParsedArgs, loaded: LoadedConfig): TrainSettings {
@@ -116,7 +122,7 @@ export function trainSettings(args: ParsedArgs, loaded: LoadedConfig): TrainSett
       "--data is required: 'mnist', a folder of images (a folder per class) or a CSV of pairs",
     );
   }
-  const mnist = source === 'mnist';
+  const mnist = source === 'mnist' || source.startsWith('mnist:');
   const arch = String(setting(args, 'arch', m.arch) ?? (mnist ? 'resnet18_w16' : 'resnet18'));
   if (!isResNetPreset(arch))
     throw new UsageError(
@@ -181,6 +187,25 @@ export function trainSettings(args: ParsedArgs, loaded: LoadedConfig): TrainSett
         ),
       }
     : undefined;
+  const epochs = positiveInt('epochs', String(setting(args, 'epochs', t.epochs) ?? '10'));
+  const init = args.values.init === undefined ? undefined : String(args.values.init);
+  if (init === '') throw new UsageError('--init needs a file or model folder');
+  const freezeEncoderEpochs =
+    args.values['freeze-encoder-epochs'] === undefined
+      ? 0
+      : nonNegativeInt('freeze-encoder-epochs', String(args.values['freeze-encoder-epochs']));
+  if (freezeEncoderEpochs > epochs)
+    throw new UsageError(
+      `--freeze-encoder-epochs ${freezeEncoderEpochs} is more than --epochs ${epochs}: the frozen epochs are the first of --epochs`,
+    );
+  if (freezeEncoderEpochs > 0 && then)
+    throw new UsageError(
+      '--freeze-encoder-epochs goes with one-stage training, not --then bce (whose stage already starts from the trained encoder)',
+    );
+  const encoderLrFactor =
+    args.values['encoder-lr-factor'] === undefined
+      ? undefined
+      : positiveNumber('encoder-lr-factor', String(args.values['encoder-lr-factor']));
   const patience =
     args.values.patience === undefined ? undefined : positiveInt('patience', String(args.values.patience));
   const far = args.values.far === undefined ? undefined : rate('far', String(args.values.far));
@@ -210,7 +235,7 @@ export function trainSettings(args: ParsedArgs, loaded: LoadedConfig): TrainSett
       args.values['weight-decay'] === undefined
         ? 0
         : rate('weight-decay', String(args.values['weight-decay'])),
-    epochs: positiveInt('epochs', String(setting(args, 'epochs', t.epochs) ?? '10')),
+    epochs,
     batchSize: positiveInt('batch-size', String(setting(args, 'batch-size', t.batchSize) ?? '32')),
     pairsPerEpoch: positiveInt('pairs-per-epoch', String(args.values['pairs-per-epoch'] ?? '8000')),
     valPairs: positiveInt('val-pairs', String(args.values['val-pairs'] ?? '2000')),
@@ -228,5 +253,8 @@ export function trainSettings(args: ParsedArgs, loaded: LoadedConfig): TrainSett
     ...(patience !== undefined ? { patience } : {}),
     ...(far !== undefined ? { far } : {}),
     ...(then ? { then } : {}),
+    ...(init !== undefined ? { init } : {}),
+    freezeEncoderEpochs,
+    ...(encoderLrFactor !== undefined ? { encoderLrFactor } : {}),
   };
 }

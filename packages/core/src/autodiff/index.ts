@@ -1,4 +1,5 @@
 export { dropoutMask, dropoutMasks, maskDims } from './dropout-mask.js';
+export { freeze } from './freeze.js';
 export { type GradOptions, type GradResult, grad, gradInto } from './grad.js';
 export {
   clipGradients,

@@ -6,7 +6,7 @@
  * random stream and a resumed run draws the same masks.
  */
 import { GraphBuilder } from '../ir/builder.js';
-import type { Graph, Shape, Value } from '../ir/types.js';
+import type { Graph, Param, Shape, Value } from '../ir/types.js';
 import { opSpec } from '../ops/table.js';
 import { stepNames } from './step-names.js';
 
@@ -37,13 +37,22 @@ export function trainingForm(graph: Graph): TrainingForm {
       b.param(p.name, p.shape as number[], p.init, { trainable: p.trainable, dtype: p.dtype });
     else b.buffer(p.name, p.shape as number[], p.init, p.dtype);
   }
+  const declared = new Map(graph.params.map((p) => [p.name, p]));
   const current = new Map<string, Value>();
   const counters = new Map<string, number>();
   const dropoutMasks: DropoutMask[] = [];
   for (const node of graph.nodes) {
     const inputs = node.inputs.map(value);
     const [name, out0] = [node.name, node.outputs[0]!];
-    if (node.op === 'batchNorm') {
+    if (node.op === 'batchNorm' && isFrozenNorm(declared, node.inputs)) {
+      // A frozen BatchNorm (scale and shift not trainable) stays in eval mode, as Keras does: it
+      // normalizes with its running statistics and leaves them alone, so a frozen pretrained encoder
+      // sees exactly the statistics it was trained with.
+      const outs = b.opMulti(node.op, inputs, node.attrs as never, name);
+      node.outputs.forEach((o, i) => {
+        rename.set(o, outs[i]!);
+      });
+    } else if (node.op === 'batchNorm') {
       const [x, w, bias, rm, rv, count] = inputs;
       const [y, , , rmOut, rvOut] = b.opMulti(
         'batchNormTrain',
@@ -80,4 +89,10 @@ export function trainingForm(graph: Graph): TrainingForm {
   }
   for (const [k, v] of Object.entries(graph.meta)) b.setMeta(k, v);
   return { graph: b.build(), bufferUpdates, counters, dropoutMasks };
+}
+
+/** Whether a batchNorm node's affine parameters exist and are all frozen (not trainable). */
+function isFrozenNorm(declared: ReadonlyMap<string, Param>, inputs: readonly string[]): boolean {
+  const affine = [inputs[1], inputs[2]].map((n) => (n ? declared.get(n) : undefined));
+  return affine.every((p) => p !== undefined && p.kind === 'parameter' && !p.trainable);
 }

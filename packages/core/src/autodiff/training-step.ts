@@ -5,7 +5,15 @@
  */
 import { GraphBuilder } from '../ir/builder.js';
 import type { Graph, Value } from '../ir/types.js';
-import { type ClipConfig, checkOptimizer, type OptimizerConfig, slotNames } from '../optimizer/config.js';
+import {
+  type ClipConfig,
+  checkOptimizer,
+  checkParamGroups,
+  lrFactorOf,
+  type OptimizerConfig,
+  type ParamGroup,
+  slotNames,
+} from '../optimizer/config.js';
 import { gradInto } from './grad.js';
 import { clipGradients, updateParam } from './optimizer.js';
 import { AutodiffError } from './rule.js';
@@ -16,6 +24,11 @@ export interface TrainingStepOptions {
   /** Default Adam with torch's defaults. */
   readonly optimizer?: OptimizerConfig;
   readonly clip?: ClipConfig;
+  /**
+   * Learning-rate factors by parameter-name prefix (e.g. the encoder at 0.1x the head's). Frozen
+   * parameters are not a group: mark them non-trainable (`freeze`), so they get no gradient at all.
+   */
+  readonly paramGroups?: readonly ParamGroup[];
 }
 
 export interface OptimizerSlot {
@@ -42,6 +55,8 @@ export interface TrainingStep {
 export function trainingStep(graph: Graph, o: TrainingStepOptions = {}): TrainingStep {
   const optimizer = o.optimizer ?? { kind: 'adam' };
   checkOptimizer(optimizer);
+  const groups = o.paramGroups ?? [];
+  checkParamGroups(groups);
   if (!graph.outputs.some((x) => x.name === 'loss'))
     throw new AutodiffError(`trainingStep: graph '${graph.name}' has no 'loss' output`);
   const form = trainingForm(graph);
@@ -64,7 +79,18 @@ export function trainingStep(graph: Graph, o: TrainingStepOptions = {}): Trainin
 
   const updates = new Map<string, string>(form.bufferUpdates);
   const slots: OptimizerSlot[] = [];
-  const shared = new Map<string, Value>();
+  // Scalars shared within a group (its lr, Adam's step size, ...), one set per learning-rate factor.
+  const perFactor = new Map<number, { lr: Value; shared: Map<string, Value> }>();
+  const groupOf = (name: string) => {
+    const factor = lrFactorOf(groups, name);
+    let g = perFactor.get(factor);
+    if (!g) {
+      const tag = `group_lr${perFactor.size}`;
+      g = { lr: factor === 1 ? lr : b.op('scale', [lr], { alpha: factor }, tag), shared: new Map() };
+      perFactor.set(factor, g);
+    }
+    return g;
+  };
   live.forEach((p, i) => {
     const slotValues = new Map<string, Value>();
     for (const slot of slotNames(optimizer)) {
@@ -73,8 +99,15 @@ export function trainingStep(graph: Graph, o: TrainingStepOptions = {}): Trainin
       slots.push({ name, param: p.name, slot });
     }
     const grad = clipped?.[i] ?? grads.get(p.name)!;
+    const group = groupOf(p.name);
     const r = b.branch(`update/${p.name}`, () =>
-      updateParam(b, optimizer, { lr, step }, { param: b.value(p.name), grad, slots: slotValues }, shared),
+      updateParam(
+        b,
+        optimizer,
+        { lr: group.lr, step },
+        { param: b.value(p.name), grad, slots: slotValues },
+        group.shared,
+      ),
     );
     b.output(stepNames.next(p.name), r.param);
     updates.set(p.name, stepNames.next(p.name));
@@ -86,7 +119,11 @@ export function trainingStep(graph: Graph, o: TrainingStepOptions = {}): Trainin
   });
   // The step returns the loss and the next state only: other forward outputs would be copied out for nothing.
   for (const out of graph.outputs) if (out.name !== 'loss') b.dropOutput(out.name);
-  b.setMeta('trainingStep', { optimizer, clip: o.clip ?? null });
+  b.setMeta('trainingStep', {
+    optimizer,
+    clip: o.clip ?? null,
+    ...(groups.length > 0 ? { paramGroups: groups } : {}),
+  });
   const inputs = new Set(form.dropoutMasks.map((m) => m.input));
   return {
     graph: b.build(),

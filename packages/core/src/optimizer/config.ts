@@ -28,6 +28,31 @@ export interface ClipConfig {
   readonly maxValue?: number;
 }
 
+/**
+ * A parameter group: the parameters whose names start with `prefix` train at `lrFactor` times the
+ * step's learning rate (torch.optim's param_groups with their own `lr`, as a factor so one schedule
+ * drives every group). The first matching group wins; unmatched parameters use factor 1.
+ */
+export interface ParamGroup {
+  readonly prefix: string;
+  readonly lrFactor: number;
+}
+
+/** Throws an Error naming the bad group. */
+export function checkParamGroups(groups: readonly ParamGroup[]): void {
+  for (const [i, g] of groups.entries()) {
+    if (typeof g.prefix !== 'string' || g.prefix === '')
+      throw new Error(`paramGroups[${i}]: prefix must be a non-empty string`);
+    if (!(Number.isFinite(g.lrFactor) && g.lrFactor >= 0))
+      throw new Error(`paramGroups[${i}] ('${g.prefix}'): lrFactor must be a number >= 0, got ${g.lrFactor}`);
+  }
+}
+
+/** The learning-rate factor of parameter `name` under `groups`. */
+export function lrFactorOf(groups: readonly ParamGroup[], name: string): number {
+  return groups.find((g) => name.startsWith(g.prefix))?.lrFactor ?? 1;
+}
+
 /** Slot names per parameter (`exp_avg`, `exp_avg_sq`, `momentum_buffer`). */
 export function slotNames(c: OptimizerConfig): readonly string[] {
   if (c.kind === 'sgd') return (c.momentum ?? 0) > 0 ? ['momentum_buffer'] : [];

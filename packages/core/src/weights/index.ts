@@ -1,4 +1,4 @@
-/** Weights: safetensors encode/decode, checks against a graph, atomic file I/O. */
+/** Weights: safetensors encode/decode, PyTorch checkpoints (read-only), checks against a graph, atomic file I/O. */
 
 export {
   type CheckOptions,
@@ -18,3 +18,17 @@ export {
   type Safetensors,
   type SafetensorsDType,
 } from './safetensors.js';
+export {
+  loadTorchCheckpoint,
+  readTorchCheckpoint,
+  type StateDictKey,
+  type TorchCheckpoint,
+  type TorchReadOptions,
+} from './torch/checkpoint.js';
+export {
+  adaptInputChannels,
+  type Transfer,
+  type TransferOptions,
+  type TransferReport,
+  transferWeights,
+} from './transfer.js';
