@@ -9,12 +9,21 @@ export interface ConfigIssue {
   readonly path: string;
   /** `expected a positive integer, got -3`. */
   readonly message: string;
+  /** Where in the file (1-based), for problems that have a place rather than a field: JSON syntax. */
+  readonly line?: number;
+  readonly column?: number;
+}
+
+/** `file:4:7: message`, `file: train.lr: message` or `file: message`. */
+function issueLine(file: string, i: ConfigIssue): string {
+  if (i.line !== undefined) return `${file}:${i.line}:${i.column ?? 1}: ${i.message}`;
+  return `${file}: ${i.path ? `${i.path}: ` : ''}${i.message}`;
 }
 
 /**
  * A config file that cannot be used. The message has one line per bad field
- * (`siamese.config.json: train.batchSize: expected a positive integer, got -3`), and `run` prints
- * each of them as its own line.
+ * (`siamese.config.json: train.batchSize: expected a positive integer, got -3`; a syntax error as
+ * `siamese.config.json:4:7: not valid JSON: ...`), and `run` prints each of them as its own line.
  */
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -23,6 +32,6 @@ export class ConfigError extends Error {
     readonly file: string,
     readonly issues: readonly ConfigIssue[],
   ) {
-    super(issues.map((i) => `${file}: ${i.path ? `${i.path}: ` : ''}${i.message}`).join('\n'));
+    super(issues.map((i) => issueLine(file, i)).join('\n'));
   }
 }

@@ -32,7 +32,7 @@ describe('siamese info', () => {
       [['info', '--arch', 'resnet19'], /--arch 'resnet19' is not a known architecture/],
       [['info', '--size', 'big'], /--size must be N or HxW/],
       [['info', '--combine', 'sum'], /--combine 'sum' is not one of/],
-      [['info', '--bogus'], /Unknown option '--bogus'/],
+      [['info', '--bogus'], /^siamese info: unknown option --bogus$/],
       [['frobnicate'], /unknown command 'frobnicate'/],
     ] as const) {
       const io = capture();

@@ -1,11 +1,15 @@
 /** Dispatches `siamese <command>`; turns user errors into one line and an exit code. */
-import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ArtifactError, GraphError, WeightsError } from '@siamese/core';
+import { parseCommandArgs } from './args.js';
 import { commandHelp, mainHelp } from './commands/help.js';
 import { COMMANDS } from './commands/index.js';
-import type { CommandDef, ParsedArgs } from './commands/types.js';
 import { ConfigError, UsageError } from './errors.js';
 import { consoleOutput, type Output } from './io.js';
+import { didYouMean } from './suggest.js';
+import { cliVersion } from './version.js';
+
+// Tools and tests parse arguments exactly as the CLI does.
+export { parseCommandArgs } from './args.js';
 
 /**
  * Errors from other packages, known by name so that this module does not have to load them:
@@ -26,47 +30,37 @@ export function isUserError(e: unknown): boolean {
     e instanceof ArtifactError ||
     e instanceof WeightsError ||
     USER_ERROR_NAMES.has((e as Error | undefined)?.name ?? '') ||
-    // parseArgs reports unknown flags and missing values with ERR_PARSE_ARGS_* codes.
+    // parseArgs's own errors, should one get past parseCommandArgs's checks.
     (typeof code === 'string' && (code.startsWith('ERR_PARSE_ARGS') || FS_CODES.has(code)))
   );
 }
 
-/** Checks the number of positionals against the declaration (`[NAME]` is optional). */
-function checkPositionals(c: CommandDef, got: readonly string[]): void {
-  const declared = c.positionals ?? [];
-  const required = declared.filter((p) => !p.startsWith('[')).length;
-  if (got.length >= required && got.length <= declared.length) return;
-  const shown = got.length ? ` (got ${got.map((g) => `'${g}'`).join(' ')})` : '';
-  if (declared.length === 0) throw new UsageError(`takes no arguments${shown}`);
-  if (got.length < required) throw new UsageError(`needs ${declared.join(' ')}${shown}`);
-  throw new UsageError(`takes at most ${declared.join(' ')}${shown}`);
+const COMMAND_NAMES = COMMANDS.map((c) => c.name);
+
+/** `unknown command 'trian' (did you mean train?)`, or the list of commands when none is close. */
+function unknownCommand(name: string): string {
+  const hint = didYouMean(name, COMMAND_NAMES);
+  return `unknown command '${name}'${hint || ` (commands: ${COMMAND_NAMES.join(', ')})`}`;
 }
 
-/** Parses `args` for a command: defaults apply after parsing, so `given` knows what was typed. */
-export function parseCommandArgs(c: CommandDef, args: readonly string[]): ParsedArgs {
-  const options: ParseArgsConfig['options'] = {};
-  const defaults: Record<string, string | boolean> = {};
-  for (const [name, o] of Object.entries(c.options)) {
-    options[name] = {
-      type: o.type,
-      ...(o.short ? { short: o.short } : {}),
-      ...(o.multiple ? { multiple: true } : {}),
-    };
-    if (o.default !== undefined) defaults[name] = o.default;
+/** `siamese help [COMMAND]`: the same text as `--help`. */
+function help(rest: readonly string[], io: Output): number {
+  const [name, ...extra] = rest;
+  if (extra.length) {
+    io.err(`siamese help: takes at most [COMMAND] (got ${rest.map((a) => `'${a}'`).join(' ')})`);
+    return 2;
   }
-  const parsed = parseArgs({
-    args: [...args],
-    options,
-    allowPositionals: true, // counted by checkPositionals, with a clearer message
-    strict: true,
-  });
-  checkPositionals(c, parsed.positionals);
-  const given = parsed.values as Record<string, string | boolean | string[] | undefined>;
-  return {
-    values: { ...defaults, ...given },
-    positionals: parsed.positionals,
-    given: new Set(Object.keys(given)),
-  };
+  if (name === undefined) {
+    io.out(mainHelp(COMMANDS));
+    return 0;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    io.err(`siamese help: ${unknownCommand(name)}`);
+    return 2;
+  }
+  io.out(commandHelp(command));
+  return 0;
 }
 
 /** Runs the CLI and returns the process exit code. */
@@ -76,9 +70,19 @@ export async function run(argv: string[], io: Output = consoleOutput): Promise<n
     io.out(mainHelp(COMMANDS));
     return name ? 0 : 2;
   }
+  if (name === '--version' || name === '-V') {
+    io.out(cliVersion());
+    return 0;
+  }
+  if (name === 'help') return help(rest, io);
+  if (name.startsWith('-')) {
+    const hint = didYouMean(name.replace(/^-+/, ''), ['help', 'version'], (n) => `--${n}`);
+    io.err(`siamese: unknown option ${name}${hint || ' (before a command: --help, --version)'}`);
+    return 2;
+  }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
-    io.err(`siamese: unknown command '${name}' (commands: ${COMMANDS.map((c) => c.name).join(', ')})`);
+    io.err(`siamese: ${unknownCommand(name)}`);
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {

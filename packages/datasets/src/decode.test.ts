@@ -1,3 +1,6 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decodeImage, decodeItem, probeImage, verifyImage } from './decode.js';
@@ -156,6 +159,34 @@ describe('bad input', () => {
   it('names a file that does not exist', async () => {
     const e = await fail(decodeImage(`${FOLDER}nope.png`, opts));
     expect(e.message).toBe(`dataset: ${FOLDER}nope.png: file does not exist`);
+  });
+
+  it('calls a JPEG cut before its image data truncated, whatever libvips says ("missing SOS marker")', async () => {
+    const tmp = await mkdtemp(join(tmpdir(), 'siamese-decode-'));
+    try {
+      const jpeg = await readFile(`${FOLDER}circle/circle-2.jpg`);
+      for (const end of [jpeg.indexOf(Buffer.from([0xff, 0xda])), 20, jpeg.length - 50]) {
+        const cut = join(tmp, `cut-${end}.jpg`);
+        await writeFile(cut, jpeg.subarray(0, end));
+        for (const read of [() => verifyImage(cut), () => decodeImage(cut, opts)]) {
+          const e = await fail(read());
+          expect([e.code, e.message]).toEqual([
+            'invalid-image',
+            expect.stringContaining(`${cut}: corrupt or truncated image (`),
+          ]);
+        }
+      }
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('names a folder given as an image', async () => {
+    for (const read of [() => decodeImage(`${FOLDER}circle`, opts), () => probeImage(`${FOLDER}circle`)]) {
+      const e = await fail(read());
+      expect(e.message).toBe(`dataset: '${FOLDER}circle' is a folder, not an image file`);
+      expect([e.code, e.file]).toEqual(['not-found', `${FOLDER}circle`]);
+    }
   });
 
   it('rejects bad decode options in one line', async () => {

@@ -4,9 +4,9 @@
  * decompression bombs, grayscale or RGB, resized by `fill` or `letterbox`. sharp is loaded on
  * first use, never on import, and decodes on libuv's thread pool: many decodes run at once.
  */
-import { stat } from 'node:fs/promises';
 import type { Sharp, default as SharpFn } from 'sharp';
 import type { Item, RawPixels } from './dataset.js';
+import { describeFailure } from './decode-failure.js';
 import { DatasetError, datasetError, oneLine } from './errors.js';
 
 /** 8192 x 8192: far above any training image, far below what exhausts memory. */
@@ -90,40 +90,6 @@ function checkOptions(o: DecodeOptions): void {
       throw datasetError('options', `decode: ${k} must be a positive integer, got ${JSON.stringify(o[k])}`);
     }
   }
-}
-
-/** Turns sharp's error into one line that names the file and what to do. */
-async function describeFailure(
-  file: string,
-  error: unknown,
-  pixelLimit: number,
-  sharp: SharpModule,
-): Promise<DatasetError> {
-  const raw = oneLine(String((error as Error)?.message ?? error));
-  if (/missing|ENOENT|no such file/i.test(raw))
-    return datasetError('not-found', 'file does not exist', file, error);
-  const size = await stat(file).then(
-    (s) => s.size,
-    () => undefined,
-  );
-  if (size === undefined) return datasetError('not-found', 'file does not exist', file, error);
-  if (size === 0) return datasetError('invalid-image', 'empty file (0 bytes), not an image', file, error);
-  if (/pixel limit/i.test(raw)) {
-    const m = await sharp(file, { limitInputPixels: false })
-      .metadata()
-      .catch(() => undefined);
-    const dims = m?.width && m.height ? `${m.width}x${m.height} = ${m.width * m.height} pixels` : 'the image';
-    return datasetError(
-      'pixel-limit',
-      `${dims} is over the pixel limit of ${pixelLimit} (option pixelLimit); raise it if the image is genuine`,
-      file,
-      error,
-    );
-  }
-  if (/unsupported image format/i.test(raw)) {
-    return datasetError('invalid-image', `not an image sharp can read (${size} bytes; ${raw})`, file, error);
-  }
-  return datasetError('invalid-image', `corrupt or truncated image (${raw})`, file, error);
 }
 
 /** Reads the header only: format, size after EXIF orientation. Throws a DatasetError naming the file. */

@@ -101,7 +101,7 @@ describe('bad input (the built binary)', () => {
     await writeFile(file, JSON.stringify(json));
     await oneLine(
       ['compare', odd, image, image],
-      /^siamese compare: model: .*model\.json: config: unknown architecture 'resnet19' \(known: resnet18, /,
+      /^siamese compare: model: .*model\.json: config\.encoder must be one of resnet18, .* or a ResNet config object, got "resnet19"$/,
     );
     await oneLine(
       ['info', '--arch', 'resnet19'],

@@ -1,9 +1,8 @@
 /** `siamese export MODEL --format onnx`: an ONNX file (and optionally a Triton model repository). */
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { writeFileAtomic } from '@siamese/core';
+import { loadModel, writeFileAtomic } from '@siamese/core';
 import { UsageError } from '../errors.js';
-import { loadArtifact } from '../infer/model.js';
 import { bytes } from './format.js';
 import { oneOfFlag, positiveInt, str } from './parse.js';
 import type { CommandDef } from './types.js';
@@ -96,7 +95,7 @@ export const exportCommand: CommandDef = {
       throw new UsageError(`--out '${out}' is a folder; name the .onnx file`);
     }
 
-    const artifact = await loadArtifact(dir);
+    const artifact = await loadModel(dir);
     const onnx = await import('@siamese/backend-onnx');
     const { preprocessing, threshold } = artifact;
     const model = onnx.exportSiameseCut(artifact.graph, artifact.weights, cut, {

@@ -32,6 +32,7 @@ export function mainHelp(commands: readonly CommandDef[]): string {
     'commands:',
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    "Run 'siamese <command> --help' for a command's options.",
+    "Run 'siamese help <command>' (or 'siamese <command> --help') for a command's options,",
+    "and 'siamese --version' (-V) for the version.",
   ].join('\n');
 }

@@ -6,11 +6,13 @@ import { embed } from './embed.js';
 import { evalCommand } from './eval.js';
 import { exportCommand } from './export.js';
 import { info } from './info.js';
+import { lintCommand } from './lint.js';
 import { search } from './search.js';
 import { trainCommand } from './train.js';
 import type { CommandDef } from './types.js';
 
 export const COMMANDS: readonly CommandDef[] = [
+  lintCommand,
   trainCommand,
   evalCommand,
   compare,

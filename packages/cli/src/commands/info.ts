@@ -10,6 +10,7 @@ import {
   formatSummary,
   type Graph,
   isResNetPreset,
+  loadModel,
   printGraph,
   RESNET_PRESETS,
   type SiameseConfig,
@@ -18,7 +19,6 @@ import {
 } from '@siamese/core';
 import { configFor, setting } from '../config/load.js';
 import { UsageError } from '../errors.js';
-import { loadArtifact } from '../infer/model.js';
 import type { Output } from '../io.js';
 import { thresholdText } from './format.js';
 import { configOption } from './options.js';
@@ -148,7 +148,7 @@ function human(n: number): string {
 }
 
 async function modelInfo(dir: string, batch: number, args: ParsedArgs, io: Output): Promise<void> {
-  const model = await loadArtifact(dir);
+  const model = await loadModel(dir);
   const { graph, config, preprocessing: p, threshold, metrics } = model;
   const summary = summarize(graph, { N: batch });
   const encoderFlops = summarize(encoderGraph(graph), { N: 1 }).flops;
@@ -164,6 +164,7 @@ async function modelInfo(dir: string, batch: number, args: ParsedArgs, io: Outpu
           preprocessing: p,
           threshold: threshold ?? null,
           metrics: metrics ?? {},
+          ...(model.provenance ? { provenance: model.provenance } : {}),
           ...summary,
           encoderFlopsPerImage: encoderFlops,
         },
@@ -190,5 +191,31 @@ async function modelInfo(dir: string, batch: number, args: ParsedArgs, io: Outpu
   io.out(
     `metrics     ${entries.length ? entries.map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(4)}`).join(', ') : 'none recorded'}`,
   );
+  for (const line of provenanceLines(model.provenance)) io.out(line);
   if (args.values.graph) io.out(printGraph(graph));
+}
+
+/** Where a trained model came from, as `siamese train` records it in model.json. */
+function provenanceLines(p: Readonly<Record<string, unknown>> | undefined): string[] {
+  if (!p) return [];
+  const text = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+  const lines: string[] = [];
+  const data = p.data as { description?: unknown; split?: unknown } | undefined;
+  const versions = p.versions as Record<string, unknown> | undefined;
+  if (p.runId !== undefined)
+    lines.push(`run         ${text(p.runId)}${p.created ? `, trained ${text(p.created)}` : ''}`);
+  if (Array.isArray(p.command)) lines.push(`command     siamese ${p.command.map(text).join(' ')}`);
+  if (data?.description !== undefined)
+    lines.push(`data        ${text(data.description)}${data.split ? ` (split ${text(data.split)})` : ''}`);
+  if (p.backend !== undefined)
+    lines.push(
+      `trained on  ${text(p.backend)}${p.device ? `; ${text(p.device)}` : ''}${p.seed !== undefined ? `; seed ${text(p.seed)}` : ''}`,
+    );
+  if (versions)
+    lines.push(
+      `versions    ${Object.entries(versions)
+        .map(([k, v]) => `${k} ${text(v)}`)
+        .join(', ')}`,
+    );
+  return lines;
 }

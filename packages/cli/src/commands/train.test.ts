@@ -54,6 +54,24 @@ describe('siamese train', () => {
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('Hardest mistakes');
     const cmp = await siameseCli(['info', join(out, 'model')]);
     expect(cmp.code, cmp.stderr).toBe(0);
+    // Provenance: the run, its command line, data and split, backend, versions.
+    const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    expect(run).toMatchObject({
+      format: 'siamese-run',
+      status: 'completed',
+      settings: { seed: 1, arch: 'resnet10_w8' },
+    });
+    expect(model.provenance).toMatchObject({
+      runId: run.runId,
+      seed: 1,
+      command: ['train', ...QUICK, '--holdout-classes', '2', '--out', out],
+    });
+    expect(model.provenance.data.split).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(model.provenance.versions['@siamese/core']).toMatch(/^\d+\.\d+\.\d+/);
+    expect(cmp.stdout).toContain(`run         ${run.runId}, trained `);
+    expect(cmp.stdout).toContain(`command     siamese train ${QUICK.join(' ')}`);
+    expect(cmp.stdout).toMatch(/data {8}mnist: 10,000 images.*\(split sha256:[0-9a-f]{64}\)/);
+    expect(cmp.stdout).toMatch(/trained on {2}onnx.*; seed 1/);
   }, 120_000);
 
   it('trains with an identity loss: a classifier in the checkpoints only, a cosine model out', async () => {

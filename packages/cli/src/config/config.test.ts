@@ -135,10 +135,18 @@ describe('loading siamese.config.json', () => {
     expect((await loadConfig({ cwd: project, path: 'mnist.json' })).config.data?.source).toBe('mnist');
   });
 
-  it('reports a file that is not JSON in one line', async () => {
+  it('reports a file that is not JSON in one line, with the line and column', async () => {
     await writeFile(join(dir, 'broken.json'), '{ "train": ');
     await expect(loadConfig({ cwd: dir, path: 'broken.json' })).rejects.toThrow(
-      /^broken\.json: not valid JSON \(/,
+      /^broken\.json:1:12: not valid JSON: unexpected end of file$/,
+    );
+    // JSON.parse quotes the text around an unexpected token, newlines and all: still one line.
+    await writeFile(
+      join(dir, 'broken.json'),
+      '\uFEFF{\n  "model": {\n    "head": { "hidden": [64,] }\n  }\n}\n',
+    );
+    await expect(loadConfig({ cwd: dir, path: 'broken.json' })).rejects.toThrow(
+      /^broken\.json:3:29: not valid JSON: unexpected '\]'$/,
     );
   });
 

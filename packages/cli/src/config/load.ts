@@ -6,6 +6,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { ParsedArgs } from '../commands/types.js';
 import { ConfigError, type ConfigIssue } from '../errors.js';
+import { jsonSyntaxError } from './json-syntax.js';
 import { CONFIG_FILE, type SiameseConfig, siameseConfigSchema } from './siamese-config.js';
 
 export interface LoadedConfig {
@@ -65,12 +66,14 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     throw new ConfigError(file, [{ path: '', message: 'config file does not exist' }]);
   }
   if (!info.isFile()) throw new ConfigError(file, [{ path: '', message: 'is a folder, not a config file' }]);
-  const text = await readFile(full, 'utf8');
+  // A byte-order mark is not JSON; editors do not count it as a column either.
+  const text = (await readFile(full, 'utf8')).replace(/^\uFEFF/, '');
   let raw: unknown;
   try {
-    raw = JSON.parse(text.replace(/^\uFEFF/, ''));
+    raw = JSON.parse(text);
   } catch (e) {
-    throw new ConfigError(file, [{ path: '', message: `not valid JSON (${(e as Error).message})` }]);
+    const { message, ...at } = jsonSyntaxError(text, e as Error);
+    throw new ConfigError(file, [{ path: '', message: `not valid JSON: ${message}`, ...at }]);
   }
   return { config: resolvePaths(checkConfig(raw, file), dirname(full)), file };
 }

@@ -4,7 +4,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
-import type { Dataset, DatasetWarning, Item, Pair, SplitPart } from '@siamese/datasets';
+import type { CheckLevel, Dataset, DatasetWarning, Item, Pair, SplitPart } from '@siamese/datasets';
 import { UsageError } from '../errors.js';
 
 export interface DataRequest {
@@ -15,6 +15,11 @@ export interface DataRequest {
   readonly part?: SplitPart;
   /** Decode every image up front and leave out unreadable ones (each a warning). */
   readonly skipInvalid?: boolean;
+  /**
+   * How a folder or CSV source checks its files when opened (default: headers, failing on the first
+   * bad one; `full` with skipInvalid). `none` leaves them to the caller: lint names every bad file.
+   */
+  readonly check?: CheckLevel;
   /** Accept a folder of images without class folders (embed's gallery). */
   readonly allowFlat?: boolean;
 }
@@ -88,6 +93,10 @@ export function mnistDigits(source: string): number[] {
       );
     for (let d = Number(m[1]); d <= Number(m[2] ?? m[1]); d++) digits.add(d);
   }
+  if (digits.size < 2)
+    throw new UsageError(
+      `data '${source}': one digit is one class; pairs need at least two (e.g. mnist:0-4)`,
+    );
   return [...digits].sort((a, b) => a - b);
 }
 
@@ -112,7 +121,11 @@ async function openSource(
       `data '${source}': no such file or folder (expected 'mnist', a folder of images or a CSV of pairs)`,
     );
   }
-  const check = req.skipInvalid ? { check: 'full' as const, skipInvalid: true } : {};
+  // skipInvalid alone decodes every image up front (that is its point); an explicit check overrides.
+  const check = {
+    ...(req.skipInvalid ? { check: 'full' as const, skipInvalid: true } : {}),
+    ...(req.check ? { check: req.check } : {}),
+  };
   if (info.isDirectory()) {
     if (req.allowFlat) {
       const warnings: DatasetWarning[] = [];

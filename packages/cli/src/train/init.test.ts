@@ -3,11 +3,13 @@
  * binary on MNIST digits), and the flags' errors.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initWeights, loadWeights, RESNET_PRESETS, resnet, saveWeights } from '@siamese/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mnistDigits } from '../infer/data.js';
 import { siameseCli, tempDir } from '../test/cli.js';
+import { looksLikeSafetensors } from './init.js';
 
 const QUICK = [
   '--arch',
@@ -39,6 +41,22 @@ describe('mnist:DIGITS', () => {
     expect(() => mnistDigits('mnist:5-2')).toThrow(
       "data 'mnist:5-2': '5-2' is not a digit or a range of digits (e.g. mnist:0-4 or mnist:1,3,5-7)",
     );
+  });
+});
+
+describe('telling safetensors from a PyTorch file', () => {
+  it('reads a safetensors header length whose first byte is 0x80 (as a pickle starts) as safetensors', async () => {
+    const path = join(dir.path, 'x80.safetensors');
+    const header = `{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`.padEnd(0x80, ' ');
+    const bytes = Buffer.alloc(8 + 0x80 + 4);
+    bytes.writeBigUInt64LE(0x80n, 0);
+    bytes.write(header, 8);
+    await writeFile(path, bytes);
+    expect(bytes[0]).toBe(0x80);
+    expect(await looksLikeSafetensors(path, bytes.length)).toBe(true);
+    const pth = join(dir.path, 'x.pth');
+    await writeFile(pth, Buffer.from([0x50, 0x4b, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0]));
+    expect(await looksLikeSafetensors(pth, 12)).toBe(false);
   });
 });
 
@@ -141,6 +159,7 @@ describe('siamese train --init', () => {
     expect(r.errLines[0]).toMatch(
       /^siamese train: --init .*r18w16\.safetensors: the file's weights do not fit this model's encoder: .*the file holds a resnet18_w16 encoder; use --arch resnet18_w16$/,
     );
+    expect(existsSync(out)).toBe(false);
   }, 60_000);
 
   it('refuses a missing file before creating the output folder', async () => {

@@ -5,6 +5,7 @@
  */
 import { open, stat } from 'node:fs/promises';
 import {
+  checkFinite,
   type Graph,
   loadModel,
   loadTorchCheckpoint,
@@ -33,13 +34,18 @@ export interface InitFile {
   readonly notes: readonly string[];
 }
 
-/** The first bytes of a file, to tell a zip (torch.save) or pickle from safetensors. */
-async function head(path: string): Promise<Uint8Array> {
+/**
+ * Whether a file starts as safetensors does: a little-endian u64 header length that fits the file,
+ * then '{'. (A zip starts 'PK', a pickle 0x80; neither is followed by that.)
+ */
+export async function looksLikeSafetensors(path: string, size: number): Promise<boolean> {
   const f = await open(path, 'r');
   try {
-    const buf = new Uint8Array(4);
-    const { bytesRead } = await f.read(buf, 0, 4, 0);
-    return buf.subarray(0, bytesRead);
+    const buf = Buffer.alloc(9);
+    const { bytesRead } = await f.read(buf, 0, 9, 0);
+    if (bytesRead < 9) return false;
+    const n = buf.readBigUInt64LE(0);
+    return n > 0n && n <= BigInt(size - 8) && buf[8] === 0x7b;
   } finally {
     await f.close();
   }
@@ -64,10 +70,11 @@ export async function readInitFile(path: string): Promise<InitFile> {
       notes: [],
     };
   }
-  const magic = await head(path);
-  // torch.save writes a zip (PK\3\4); before PyTorch 1.6 a bare pickle (0x80): the reader names both.
-  if ((magic[0] === 0x50 && magic[1] === 0x4b) || magic[0] === 0x80) {
+  // torch.save writes a zip (PK\3\4); before PyTorch 1.6 a bare pickle (0x80, protocol 2-5): the
+  // reader names both. A safetensors file starts with its header's length, then '{'.
+  if (!(await looksLikeSafetensors(path, info.size))) {
     const c = await loadTorchCheckpoint(path);
+    checkFinite(c.tensors, path);
     const notes = [...c.converted].map(
       ([dtype, n]) => `${n} ${dtype} tensor${n === 1 ? '' : 's'} converted to float32`,
     );
@@ -79,6 +86,7 @@ export async function readInitFile(path: string): Promise<InitFile> {
     };
   }
   const { tensors } = await loadWeights(path);
+  checkFinite(tensors, path);
   return { path, tensors, what: 'a safetensors file', notes: [] };
 }
 
@@ -126,7 +134,7 @@ export function startingWeights(
   file: InitFile,
   graph: Graph,
   seed: number,
-  preprocessing: Preprocessing,
+  preprocessing?: Preprocessing,
 ): StartingWeights {
   const { path } = file;
   try {
@@ -136,7 +144,7 @@ export function startingWeights(
       lines: [
         ...describeTransfer(path, file.what, report, seed),
         ...file.notes.map((n) => `init: ${n}`),
-        ...normalizationWarning(file.preprocessing, preprocessing),
+        ...(preprocessing ? normalizationWarning(file.preprocessing, preprocessing) : []),
       ],
     };
   } catch (e) {

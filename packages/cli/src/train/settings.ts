@@ -98,6 +98,8 @@ export interface TrainSettings {
   readonly device: (typeof TRAIN_DEVICES)[number];
   readonly out: string;
   readonly resume: boolean;
+  /** Replace the run the output folder holds. */
+  readonly overwrite: boolean;
   readonly patience?: number;
   readonly far?: number;
   /** Classes kept out of training entirely, for an open-set evaluation. */
@@ -187,6 +189,8 @@ export function trainSettings(args: ParsedArgs, loaded: LoadedConfig): TrainSett
         ),
       }
     : undefined;
+  if (args.values.resume === true && args.values.overwrite === true)
+    throw new UsageError('--resume continues the run in --out and --overwrite replaces it: give one of them');
   const epochs = positiveInt('epochs', String(setting(args, 'epochs', t.epochs) ?? '10'));
   const init = args.values.init === undefined ? undefined : String(args.values.init);
   if (init === '') throw new UsageError('--init needs a file or model folder');
@@ -197,6 +201,10 @@ export function trainSettings(args: ParsedArgs, loaded: LoadedConfig): TrainSett
   if (freezeEncoderEpochs > epochs)
     throw new UsageError(
       `--freeze-encoder-epochs ${freezeEncoderEpochs} is more than --epochs ${epochs}: the frozen epochs are the first of --epochs`,
+    );
+  if (freezeEncoderEpochs > 0 && (lossKind === 'contrastive' || lossKind === 'triplet'))
+    throw new UsageError(
+      `--freeze-encoder-epochs trains the head (or an identity loss's classifier) alone; --loss ${lossKind} trains the encoder only, so nothing would train`,
     );
   if (freezeEncoderEpochs > 0 && then)
     throw new UsageError(
@@ -246,6 +254,7 @@ export function trainSettings(args: ParsedArgs, loaded: LoadedConfig): TrainSett
     device: oneOfFlag('device', String(setting(args, 'device', t.device) ?? 'auto'), TRAIN_DEVICES),
     out: String(setting(args, 'out', t.out) ?? 'runs/siamese'),
     resume: args.values.resume === true,
+    overwrite: args.values.overwrite === true,
     holdoutClasses:
       args.values['holdout-classes'] === undefined
         ? 0

@@ -1,8 +1,7 @@
 /** Reads and writes model artifact folders (Node only). */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GraphError } from '../ir/errors.js';
-import { deserialize, toJSON } from '../ir/serialize.js';
+import { toJSON } from '../ir/serialize.js';
 import { weightsForGraph } from '../weights/check.js';
 import { WeightsError } from '../weights/errors.js';
 import { loadWeights, saveWeights, writeFileAtomic } from '../weights/file.js';
@@ -15,7 +14,9 @@ import {
   type ModelArtifact,
   WEIGHTS_FILE,
 } from './model.js';
+import { readModelJson } from './model-json.js';
 import { checkPreprocessing } from './preprocessing.js';
+import { FieldProblem, isRecord } from './schema.js';
 
 /**
  * Writes model.json and weights.safetensors into a fresh folder and swaps it in (`replaceFolder`):
@@ -40,6 +41,7 @@ export async function writeModelFiles(dir: string, model: ModelArtifact): Promis
     preprocessing: model.preprocessing,
     threshold: model.threshold ?? null,
     metrics: model.metrics ?? {},
+    ...(model.provenance ? { provenance: model.provenance } : {}),
     graph: toJSON(model.graph),
   };
   await writeFileAtomic(
@@ -48,11 +50,11 @@ export async function writeModelFiles(dir: string, model: ModelArtifact): Promis
   );
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Loads and checks a model folder; every problem is one ArtifactError line naming the file. */
+/**
+ * Loads and checks a model folder: model.json against its schema (types, ranges, a config that
+ * describes the graph), the weights against the graph and for NaN/Inf. Every problem is one
+ * ArtifactError line naming the file (and the field).
+ */
 export async function loadModel(dir: string): Promise<ModelArtifact> {
   const info = await stat(dir).catch(() => undefined);
   if (!info) throw new ArtifactError(`model: folder '${dir}' does not exist`);
@@ -67,7 +69,9 @@ export async function loadModel(dir: string): Promise<ModelArtifact> {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new ArtifactError(`model: ${jsonPath} is not valid JSON (${(e as Error).message})`);
+    // V8 quotes the text around the error, newlines included; the message stays one line.
+    const why = (e as Error).message.replace(/\s+/g, ' ');
+    throw new ArtifactError(`model: ${jsonPath} is not valid JSON (${why})`);
   }
   if (!isRecord(raw) || raw.format !== MODEL_FORMAT)
     throw new ArtifactError(
@@ -78,36 +82,18 @@ export async function loadModel(dir: string): Promise<ModelArtifact> {
       `model: ${jsonPath} has formatVersion ${JSON.stringify(raw.formatVersion)}; this version reads ${MODEL_FORMAT_VERSION}`,
     );
   }
-  for (const key of ['config', 'preprocessing', 'graph'] as const) {
-    if (!isRecord(raw[key]))
-      throw new ArtifactError(`model: ${jsonPath} field '${key}' is missing or not an object`);
-  }
-  const preprocessing = raw.preprocessing as unknown as ModelArtifact['preprocessing'];
-  const problem = checkPreprocessing(preprocessing);
-  if (problem) throw new ArtifactError(`model: ${jsonPath}: ${problem}`);
-  let graph: ModelArtifact['graph'];
+  let model: Omit<ModelArtifact, 'weights'>;
   try {
-    graph = deserialize(raw.graph);
+    model = readModelJson(raw);
   } catch (e) {
-    if (e instanceof GraphError) throw new ArtifactError(`model: ${jsonPath}: ${e.message}`);
+    if (e instanceof FieldProblem) throw new ArtifactError(`model: ${jsonPath}: ${e.message}`);
     throw e;
   }
-  let weights: ModelArtifact['weights'];
   try {
-    weights = (await loadWeights(join(dir, WEIGHTS_FILE), graph)).tensors;
+    const { tensors } = await loadWeights(join(dir, WEIGHTS_FILE), model.graph);
+    return { ...model, weights: tensors };
   } catch (e) {
-    if (e instanceof WeightsError) throw new ArtifactError(e.message);
+    if (e instanceof WeightsError) throw new ArtifactError(e.message, { cause: e });
     throw e;
   }
-  const threshold = isRecord(raw.threshold)
-    ? (raw.threshold as unknown as ModelArtifact['threshold'])
-    : undefined;
-  return {
-    graph,
-    config: raw.config as unknown as ModelArtifact['config'],
-    preprocessing,
-    ...(threshold ? { threshold } : {}),
-    metrics: isRecord(raw.metrics) ? (raw.metrics as Record<string, number>) : {},
-    weights,
-  };
 }

@@ -32,6 +32,11 @@ export interface ModelArtifact {
   readonly metrics?: Readonly<Record<string, number>>;
   /** Every parameter and buffer of the graph, by torchvision name. */
   readonly weights: Map<string, Tensor>;
+  /**
+   * Where the model came from (the training run's id, settings, data, package versions, ...):
+   * written as given, read back as an object; its fields are the writer's business.
+   */
+  readonly provenance?: Readonly<Record<string, unknown>>;
 }
 
 /** Raised for a folder that is not a usable model; the message is one line naming the file. */

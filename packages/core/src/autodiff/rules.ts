@@ -62,6 +62,7 @@ export const VJP: VjpTable = {
 
 /** Why an op has no rule, for the error message. */
 export const NO_RULE_REASON: Partial<Record<OpName, string>> = {
-  batchNorm: 'differentiate the training form of the graph (trainingForm), where it is batchNormTrain',
+  batchNorm:
+    'differentiate the training form of the graph (trainingForm), where it is batchNormTrain; a frozen BatchNorm stays eval-mode there, and gradients cannot yet flow through one, so freeze from the input side (e.g. the whole encoder), not layers that trainable ones come before',
   dropout: 'differentiate the training form of the graph (trainingForm), where it is a mask multiply',
 };

@@ -66,6 +66,10 @@ export function trainingStep(graph: Graph, o: TrainingStepOptions = {}): Trainin
   const step = b.input(STEP_INPUTS.step, 'float32', []);
 
   const live = graph.params.filter((p) => p.trainable && grads.has(p.name));
+  if (live.length === 0)
+    throw new AutodiffError(
+      `trainingStep: no trainable parameter of graph '${graph.name}' reaches its loss (all frozen, or none on the loss's path)`,
+    );
   const frozen = graph.params.filter((p) => p.trainable && !grads.has(p.name)).map((p) => p.name);
   const clipped = o.clip
     ? b.branch('clip', () =>

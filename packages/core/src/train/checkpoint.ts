@@ -10,7 +10,7 @@ import { loadModel, writeModelFiles } from '../artifact/file.js';
 import type { ModelArtifact } from '../artifact/model.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { loadWeights, saveWeights, writeFileAtomic } from '../weights/file.js';
-import { replaceFolder } from '../weights/folder.js';
+import { recoverFolder, replaceFolder } from '../weights/folder.js';
 import type { OptimizerState } from './backend.js';
 import type { EarlyStopping } from './early-stopping.js';
 import type { EpochRecord } from './events.js';
@@ -19,6 +19,8 @@ export const OPTIMIZER_FILE = 'optimizer.safetensors';
 export const TRAINER_FILE = 'trainer.json';
 
 export interface TrainerState {
+  /** The run that wrote the checkpoint: a resumed run continues only its own. */
+  readonly runId?: string;
   /** Epochs fully completed. */
   readonly epoch: number;
   /** Global optimizer steps taken. */
@@ -44,6 +46,8 @@ export async function saveCheckpoint(dir: string, c: Checkpoint): Promise<void> 
 
 /** The checkpoint in `dir`, or undefined when there is none (or it was never completed). */
 export async function loadCheckpoint(dir: string): Promise<Checkpoint | undefined> {
+  // A writer killed mid-swap: the newest complete checkpoint wins.
+  await recoverFolder(dir);
   const text = await readFile(join(dir, TRAINER_FILE), 'utf8').catch((e: unknown) => {
     // Only a missing checkpoint means "start fresh"; an unreadable one must not be trained over.
     if ((e as { code?: string }).code === 'ENOENT') return undefined;
@@ -64,12 +68,15 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint | undefine
     throw new Error(`checkpoint: ${join(dir, TRAINER_FILE)} is not a siamese trainer state`);
   }
   const model = await loadModel(dir);
+  if (trainer.runId !== undefined && typeof trainer.runId !== 'string')
+    throw new Error(`checkpoint: ${join(dir, TRAINER_FILE)} has a runId that is not a string`);
   const opt = await loadWeights(join(dir, OPTIMIZER_FILE));
   const slots = new Map<string, Tensor>(opt.tensors);
   return {
     model,
     optimizer: { step: Number(opt.metadata.step ?? trainer.step), slots },
     trainer: {
+      ...(trainer.runId !== undefined ? { runId: trainer.runId } : {}),
       epoch: trainer.epoch,
       step: trainer.step,
       ...(trainer.earlyStopping ? { earlyStopping: trainer.earlyStopping } : {}),

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -255,6 +255,22 @@ describe('train', () => {
     await expect(
       train(base(new FakeBackend(), { model: changed, checkpoint: { dir: ckpt }, resume: true })),
     ).rejects.toThrow(/was trained with a different model combine \("euclidean", now "cosine"\)/);
+  });
+
+  it("refuses to resume another run's checkpoint, and resumes its own", async () => {
+    const ckpt = join(dir, 'other-run');
+    await train(base(new FakeBackend(), { epochs: 1, checkpoint: { dir: ckpt }, runId: 'run-a' }));
+    const trainer = JSON.parse(await readFile(join(ckpt, 'last', 'trainer.json'), 'utf8'));
+    expect(trainer.runId).toBe('run-a');
+    await expect(
+      train(base(new FakeBackend(), { epochs: 2, checkpoint: { dir: ckpt }, resume: true, runId: 'run-b' })),
+    ).rejects.toThrow(
+      `the checkpoint in ${join(ckpt, 'last')} belongs to run run-a, not to this run (run-b)`,
+    );
+    const own = await train(
+      base(new FakeBackend(), { epochs: 2, checkpoint: { dir: ckpt }, resume: true, runId: 'run-a' }),
+    );
+    expect(own.history).toHaveLength(2);
   });
 
   it('counts steps within the epoch, also after a resume', async () => {

@@ -43,6 +43,11 @@ export interface TrainOptions {
   /** Continue from `checkpoint.dir/last` when it exists. */
   readonly resume?: boolean;
   /**
+   * This run's id, written into every checkpoint; resuming a checkpoint another run wrote is an
+   * error (a folder reused by a new run must not continue the old one's weights).
+   */
+  readonly runId?: string;
+  /**
    * When training ends (completed or early stopping), load the weights of the best epoch by the
    * early-stopping metric into the backend, so what is exported is the best model, not the last.
    * From `checkpoint.dir/best`, or without checkpoints from a copy kept in memory. Default true.
@@ -130,6 +135,11 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   if (o.resume && lastDir) {
     const c = await loadCheckpoint(lastDir);
     if (c) {
+      if (o.runId !== undefined && c.trainer.runId !== undefined && c.trainer.runId !== o.runId) {
+        throw new TrainingError(
+          `train: the checkpoint in ${lastDir} belongs to run ${c.trainer.runId}, not to this run (${o.runId}); it is not resumed`,
+        );
+      }
       const changed = differences(c.model, o.model);
       if (changed.length > 0) {
         throw new TrainingError(
@@ -170,7 +180,13 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     const checkpoint: Checkpoint = {
       model: { ...o.model, weights: await o.backend.readWeights() },
       optimizer: await o.backend.readOptimizerState(),
-      trainer: { epoch: epochsDone, step, earlyStopping: stopping.toJSON(), history },
+      trainer: {
+        ...(o.runId !== undefined ? { runId: o.runId } : {}),
+        epoch: epochsDone,
+        step,
+        earlyStopping: stopping.toJSON(),
+        history,
+      },
     };
     await saveCheckpoint(dir, checkpoint);
     emit({ type: 'checkpoint', path: dir, reason });

@@ -10,6 +10,7 @@ import type { Graph } from '../ir/types.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { weightsForGraph } from './check.js';
 import { weightsError } from './errors.js';
+import { checkFinite } from './finite.js';
 import { decodeSafetensors, encodeSafetensors, type Safetensors } from './safetensors.js';
 
 /**
@@ -72,7 +73,8 @@ export async function saveWeights(
 
 /**
  * Reads and decodes a safetensors file (errors name the path). With a graph, the tensors are
- * checked against it and returned in graph.params order, missing BatchNorm counters filled with 0.
+ * checked against it (and for NaN and Inf) and returned in graph.params order, missing BatchNorm
+ * counters filled with 0.
  */
 export async function loadWeights(path: string, graph?: Graph): Promise<Safetensors> {
   let bytes: Uint8Array;
@@ -91,7 +93,9 @@ export async function loadWeights(path: string, graph?: Graph): Promise<Safetens
   // The buffer is ours alone, so aligned tensors may view it instead of copying it again.
   const { tensors, metadata } = decodeSafetensors(bytes, { source: path, copy: false });
   if (graph === undefined) return { tensors, metadata };
-  return { tensors: weightsForGraph(graph, tensors, { source: path }), metadata };
+  const checked = weightsForGraph(graph, tensors, { source: path });
+  checkFinite(checked, path);
+  return { tensors: checked, metadata };
 }
 
 function errorCode(e: unknown): string | undefined {

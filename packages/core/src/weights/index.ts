@@ -9,7 +9,8 @@ export {
 } from './check.js';
 export { WeightsError } from './errors.js';
 export { loadWeights, saveWeights, writeFileAtomic } from './file.js';
-export { replaceFolder } from './folder.js';
+export { checkFinite } from './finite.js';
+export { processAlive, recoverFolder, replaceFolder, SWAP_STEPS, type SwapStep } from './folder.js';
 export {
   type DecodeOptions,
   decodeSafetensors,

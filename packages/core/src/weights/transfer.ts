@@ -142,6 +142,7 @@ function sameExceptAxis1(a: readonly (number | string)[], b: readonly (number | 
  * so a constant image of any channel count gives the same response (timm's rule).
  */
 export function adaptInputChannels(t: Tensor, to: number): Tensor {
+  if (t.dtype !== 'float32') throw weightsError(`the input convolution is ${t.dtype}, not float32`);
   const [out, from, kh, kw] = t.shape as number[] as [number, number, number, number];
   const src = t.data as Float32Array;
   const k = kh * kw;

@@ -75,6 +75,11 @@ describe('readTorchCheckpoint on files torch.save wrote', () => {
     const path = fileURLToPath(fixture('tiny.pt'));
     const ckpt = await loadTorchCheckpoint(path);
     expect([...ckpt.tensors.keys()]).toEqual(expected.files['tiny.pt']?.tensors.map((t) => t.name));
+    const resnet50 = fileURLToPath(fixture('resnet50.pt'));
+    await expect(loadTorchCheckpoint(resnet50)).rejects.toThrow(`weights: ${resnet50}: tensor `);
+    await expect(loadTorchCheckpoint(path, { maxExpansion: -1 })).rejects.toThrow(
+      'maxExpansion must be a non-negative integer, not -1',
+    );
     await expect(loadTorchCheckpoint(`${path}.missing`)).rejects.toThrow(
       `weights: ${path}.missing: file does not exist`,
     );
@@ -105,9 +110,22 @@ describe('torchvision ResNets with strided-pool weights', () => {
   );
   const records = json<Record<string, Record_[]>>(fixture('resnet-tensors.json'));
 
+  // resnet50.pt's 973 KB hold 25.6M elements of views (resnet18.pt: 230 KB, 11.7M), more than
+  // the default limit allows (file bytes + 2^24): a real checkpoint never expands so.
+  const trusted = { maxExpansion: 2 ** 25 };
+
+  it('resnet50.pt expands beyond the default limit: refused unless trusted', () => {
+    expect(() => readTorchCheckpoint(bytes('resnet50.pt'), { source: 'resnet50.pt' })).toThrow(
+      /^weights: resnet50\.pt: tensor '[^']+' of shape \[[\d,]+\] brings the elements read to \d+, more than this 973315-byte file allows \(its size in bytes plus 16777216 elements\)$/,
+    );
+  });
+
   for (const arch of ['resnet18', 'resnet50']) {
     it(`${arch}: torchvision's keys and shapes, and the views' values`, () => {
-      const { tensors, key, converted } = readTorchCheckpoint(bytes(`${arch}.pt`), { source: `${arch}.pt` });
+      const { tensors, key, converted } = readTorchCheckpoint(bytes(`${arch}.pt`), {
+        source: `${arch}.pt`,
+        ...trusted,
+      });
       expect(key).toBeUndefined();
       expect(converted.size).toBe(0);
       const reference = torchvision.models.find((m) => m.name === arch)?.keys ?? [];

@@ -127,22 +127,11 @@ const CONSTANTS = [
   'per_channel_affine_float_qparams',
 ];
 
-/** For the refusal message: the allow-list in brief. */
-const ALLOWED =
-  'collections.OrderedDict, torch._utils._rebuild_tensor_v2, torch._utils._rebuild_parameter, torch.*Storage, torch dtypes, torch.Size, builtins.set';
+// ---- What the allowed callables do. Each builds plain data (a dict, set, string, bytes, tuple)
+// or a lazy TensorRecord, from its arguments only; none reaches anything outside this file. ----
 
-const table = new Map<string, PyValue>();
-for (const [name, dtype, itemsize] of STORAGES) {
-  table.set(`torch.${name}`, new StorageType(`torch.${name}`, dtype, itemsize));
-}
-for (const name of CONSTANTS) table.set(`torch.${name}`, new TorchConstant(`torch.${name}`));
-
-const define = (name: string, call: (args: readonly PyValue[]) => PyValue): void => {
-  table.set(name, new PyCallable(name, call));
-};
-
-define('collections.OrderedDict', (args) => {
-  // Called with no arguments then filled by SETITEMS; Python 2 pickles pass a list of pairs.
+/** collections.OrderedDict: called with no arguments then filled by SETITEMS; Python 2 pickles pass a list of pairs. */
+export function orderedDict(args: readonly PyValue[]): PyValue {
   const d = new Map<PyValue, PyValue>();
   if (args.length === 0) return d;
   const pairs = args[0] as PyValue;
@@ -152,9 +141,9 @@ define('collections.OrderedDict', (args) => {
     d.set(p[0] as PyValue, p[1] as PyValue);
   }
   return d;
-});
+}
 
-const rebuildTensor = (name: string, quantized: boolean) => (args: readonly PyValue[]) => {
+function tensorRecord(name: string, quantized: boolean, args: readonly PyValue[]): TensorRecord {
   const [storage, offset, size, stride] = args;
   const arity = quantized ? [7] : [6, 7]; // torch >= 2.0 may add a metadata dict
   if (!arity.includes(args.length)) throw bad(name, args);
@@ -167,52 +156,120 @@ const rebuildTensor = (name: string, quantized: boolean) => (args: readonly PyVa
     ints(name, 'stride', stride ?? null),
     quantized,
   );
-};
-define('torch._utils._rebuild_tensor_v2', rebuildTensor('torch._utils._rebuild_tensor_v2', false));
-define('torch._utils._rebuild_qtensor', rebuildTensor('torch._utils._rebuild_qtensor', true));
+}
 
-const parameter = (name: string, arity: number) => (args: readonly PyValue[]) => {
+/** torch._utils._rebuild_tensor_v2(storage, offset, size, stride, requires_grad, hooks[, metadata]) */
+export function rebuildTensorV2(args: readonly PyValue[]): PyValue {
+  return tensorRecord('torch._utils._rebuild_tensor_v2', false, args);
+}
+
+/** torch._utils._rebuild_qtensor: recognized only so that the tensor is refused by name. */
+export function rebuildQTensor(args: readonly PyValue[]): PyValue {
+  return tensorRecord('torch._utils._rebuild_qtensor', true, args);
+}
+
+function parameter(name: string, arity: number, args: readonly PyValue[]): PyValue {
   if (args.length !== arity || !(args[0] instanceof TensorRecord)) throw bad(name, args);
   return args[0];
-};
-define('torch._utils._rebuild_parameter', parameter('torch._utils._rebuild_parameter', 3));
-define(
-  'torch._utils._rebuild_parameter_with_state',
-  parameter('torch._utils._rebuild_parameter_with_state', 4),
-);
+}
 
-define('torch.Size', (args) => {
+/** torch._utils._rebuild_parameter(tensor, requires_grad, hooks): the tensor. */
+export function rebuildParameter(args: readonly PyValue[]): PyValue {
+  return parameter('torch._utils._rebuild_parameter', 3, args);
+}
+
+/** torch._utils._rebuild_parameter_with_state(tensor, requires_grad, hooks, state): the tensor. */
+export function rebuildParameterWithState(args: readonly PyValue[]): PyValue {
+  return parameter('torch._utils._rebuild_parameter_with_state', 4, args);
+}
+
+/** torch.Size(tuple): the tuple of ints. */
+export function torchSize(args: readonly PyValue[]): PyValue {
   if (args.length !== 1 || !Array.isArray(args[0])) throw bad('torch.Size', args);
   return Object.freeze(ints('torch.Size', 'size', args[0]).slice()) as PyValue[];
-});
+}
 
-define('torch.device', (args) => {
+/** torch.device(type[, index]): a string such as 'cuda:0'. */
+export function torchDevice(args: readonly PyValue[]): PyValue {
   const [type, index] = args;
   if (typeof type !== 'string' || args.length > 2) throw bad('torch.device', args);
   return index === undefined || index === null ? type : `${type}:${String(index)}`;
-});
-
-for (const module of ['builtins', '__builtin__']) {
-  for (const name of ['set', 'frozenset']) {
-    define(`${module}.${name}`, (args) => {
-      if (args.length === 0) return new Set();
-      if (args.length !== 1 || !Array.isArray(args[0])) throw bad(`${module}.${name}`, args);
-      return new Set(args[0] as PyValue[]);
-    });
-  }
-  // Protocol 2 has no bytes opcode: Python 3 pickles bytearray(b) as bytearray(str, 'latin-1').
-  define(`${module}.bytearray`, (args) => {
-    const [value, encoding] = args;
-    if (args.length === 0) return new Uint8Array(0);
-    if (value instanceof Uint8Array && args.length === 1) return value.slice();
-    return latin1(`${module}.bytearray`, value ?? null, encoding ?? null);
-  });
 }
-// ... and bytes b as _codecs.encode(str, 'latin1').
-define('_codecs.encode', (args) => {
+
+/** builtins.set / frozenset([list]): a Set. */
+export function pySet(args: readonly PyValue[]): PyValue {
+  if (args.length === 0) return new Set();
+  if (args.length !== 1 || !Array.isArray(args[0])) throw bad('set', args);
+  return new Set(args[0] as PyValue[]);
+}
+
+/** builtins.bytearray: protocol 2 has no bytes opcode, so Python 3 pickles bytearray(b) as bytearray(str, 'latin-1'). */
+export function pyBytearray(args: readonly PyValue[]): PyValue {
+  const [value, encoding] = args;
+  if (args.length === 0) return new Uint8Array(0);
+  if (value instanceof Uint8Array && args.length === 1) return value.slice();
+  return latin1('bytearray', value ?? null, encoding ?? null);
+}
+
+/** _codecs.encode(str, 'latin1'): how protocol 2 spells the bytes b. */
+export function codecsEncode(args: readonly PyValue[]): PyValue {
   if (args.length !== 2) throw bad('_codecs.encode', args);
   return latin1('_codecs.encode', args[0] as PyValue, args[1] as PyValue);
-});
+}
+
+// ---- The table. ----
+
+const table = new Map<string, PyValue>();
+const callables: readonly (readonly [string, (args: readonly PyValue[]) => PyValue])[] = [
+  ['collections.OrderedDict', orderedDict],
+  ['torch._utils._rebuild_tensor_v2', rebuildTensorV2],
+  ['torch._utils._rebuild_qtensor', rebuildQTensor],
+  ['torch._utils._rebuild_parameter', rebuildParameter],
+  ['torch._utils._rebuild_parameter_with_state', rebuildParameterWithState],
+  ['torch.Size', torchSize],
+  ['torch.device', torchDevice],
+  // Python 3 pickles name builtins, Python 2 ones __builtin__.
+  ...['builtins', '__builtin__'].flatMap((m) => [
+    [`${m}.set`, pySet] as const,
+    [`${m}.frozenset`, pySet] as const,
+    [`${m}.bytearray`, pyBytearray] as const,
+  ]),
+  ['_codecs.encode', codecsEncode],
+];
+for (const [name, call] of callables) table.set(name, new PyCallable(name, call));
+for (const [name, dtype, itemsize] of STORAGES) {
+  table.set(`torch.${name}`, new StorageType(`torch.${name}`, dtype, itemsize));
+}
+for (const name of CONSTANTS) table.set(`torch.${name}`, new TorchConstant(`torch.${name}`));
+
+/**
+ * Every global a pickle may name, and what it resolves to: a PyCallable running one of the
+ * builders above, a StorageType, or a TorchConstant. Nothing else.
+ */
+export const ALLOWED_GLOBALS: ReadonlyMap<string, PyValue> = table;
+
+/**
+ * The allow-list as one line, generated from the table: names grouped by module, and modules
+ * with the same names merged, e.g. `{builtins,__builtin__}.{set,frozenset,bytearray}`.
+ */
+export function summarizeGlobals(names: Iterable<string>): string {
+  const byModule = new Map<string, string[]>();
+  for (const full of names) {
+    const dot = full.lastIndexOf('.');
+    const module = full.slice(0, dot);
+    byModule.set(module, [...(byModule.get(module) ?? []), full.slice(dot + 1)]);
+  }
+  const byNames = new Map<string, string[]>();
+  for (const [module, list] of byModule) {
+    const key = list.join(',');
+    byNames.set(key, [...(byNames.get(key) ?? []), module]);
+  }
+  const braces = (xs: readonly string[]): string =>
+    xs.length === 1 ? (xs[0] as string) : `{${xs.join(',')}}`;
+  return [...byNames].map(([list, modules]) => `${braces(modules)}.${braces(list.split(','))}`).join(', ');
+}
+
+const ALLOWED = summarizeGlobals(table.keys());
 
 /** Resolves a GLOBAL against the allow-list; anything else is refused at once, by name. */
 export function findTorchGlobal(module: string, name: string): PyValue {

@@ -1,8 +1,11 @@
 /**
  * Hostile and damaged checkpoints: pickles that try to run code are refused by the name of what
- * they import and never run; broken archives, storages and views are WeightsErrors naming the
- * file, never a crash, a hang or a huge allocation. The archives are built here, with a tiny
- * ZIP writer and pickle assembler (below), so nothing hostile is stored in the repository.
+ * they import; broken archives, storages and views are WeightsErrors naming the file, never a
+ * crash or a hang; and what a small file can make the reader allocate is bounded (overlapping
+ * zip entries are refused, tensors may hold at most the file's size plus MAX_EXPANSION elements,
+ * the unpickler's calls at most the pickle's length plus MAX_CALL_ITEMS argument items). The
+ * archives are built here, with a tiny ZIP writer and pickle assembler (below), so nothing
+ * hostile is stored in the repository.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +14,25 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Random } from '../../nn/random.js';
 import { WeightsError } from '../errors.js';
 import { MAX_EXPANSION, readTorchCheckpoint } from './checkpoint.js';
+import {
+  ALLOWED_GLOBALS,
+  codecsEncode,
+  orderedDict,
+  pyBytearray,
+  pySet,
+  rebuildParameter,
+  rebuildParameterWithState,
+  rebuildQTensor,
+  rebuildTensorV2,
+  Storage,
+  StorageType,
+  summarizeGlobals,
+  TensorRecord,
+  TorchConstant,
+  torchDevice,
+  torchSize,
+} from './globals.js';
+import { MAX_CALL_ITEMS, PickleError, PyCallable, type PyValue, unpickle } from './pickle.js';
 import { crc32, readZip } from './zip.js';
 
 // ---- A ZIP writer: stored entries, optionally with ZIP64 records as torch writes them. ----
@@ -197,6 +219,111 @@ const goodPickle = (): Uint8Array =>
     .stop();
 const good = (): Uint8Array => archive(goodPickle(), { '0': f32(1, 2, 3, 4) });
 
+/**
+ * The quadratic attack on a reader that lets entries overlap: `count` float16 storages whose data
+ * each runs from just after its own local header to the end of one shared blob, so each covers
+ * almost the whole file, and a state_dict of one-element tensors, one per storage. The local
+ * headers come first, then the blob, then data.pkl and the central directory.
+ */
+function overlappingArchive(count: number, blob: number): Uint8Array {
+  const enc = new TextEncoder();
+  const names = Array.from({ length: count }, (_, k) => enc.encode(`archive/data/${k}`));
+  const headers = names.map((n) => 30 + n.length + ((30 + n.length) % 2)); // even: sizes stay even
+  const locals: number[] = [];
+  let at = 0;
+  for (const h of headers) {
+    locals.push(at);
+    at += h;
+  }
+  const blobEnd = at + blob;
+  const start = (k: number): number => (locals[k] as number) + (headers[k] as number);
+  const pkl = new Pickle()
+    .proto(2)
+    .dict(
+      names.map((_, k) => [
+        `t${k}`,
+        (p) => p.tensor(`${k}`, (blobEnd - start(k)) / 2, 0, [1], [1], 'HalfStorage'),
+      ]),
+    )
+    .stop();
+  const pklName = enc.encode('archive/data.pkl');
+  const dirOffset = blobEnd + 30 + pklName.length + pkl.length;
+  const dirSize = (count + 1) * 46 + names.reduce((a, n) => a + n.length, 0) + pklName.length;
+  const out = new Uint8Array(dirOffset + dirSize + 22);
+  const v = new DataView(out.buffer);
+  const local = (o: number, name: Uint8Array, extra: number): void => {
+    v.setUint32(o, 0x04034b50, true);
+    v.setUint16(o + 4, 20, true);
+    v.setUint16(o + 26, name.length, true);
+    v.setUint16(o + 28, extra, true);
+    out.set(name, o + 30);
+  };
+  for (const [k, n] of names.entries()) local(locals[k] as number, n, (headers[k] as number) - 30 - n.length);
+  out.fill(0x3c, at, blobEnd); // float16 1.0 is 0x3c00: any bytes would do
+  local(blobEnd, pklName, 0);
+  out.set(pkl, blobEnd + 30 + pklName.length);
+  // Valid CRCs, as an attacker would write: entry k's data is header k+1 and all after it, so
+  // chain the CRCs from the last entry back (CRC-32 over 400 MB would take seconds).
+  const crcs: number[] = [];
+  let suffix = crc32(out.subarray(start(count - 1), blobEnd));
+  crcs[count - 1] = suffix;
+  for (let k = count - 2; k >= 0; k--) {
+    suffix = crc32Combine(crc32(out.subarray(start(k), start(k + 1))), suffix, blobEnd - start(k + 1));
+    crcs[k] = suffix;
+  }
+  let c = dirOffset;
+  const central = (name: Uint8Array, header: number, from: number, size: number, crc?: number): void => {
+    v.setUint32(c, 0x02014b50, true);
+    v.setUint16(c + 4, 45, true);
+    v.setUint16(c + 6, 20, true);
+    v.setUint32(c + 16, crc ?? crc32(out.subarray(from, from + size)), true);
+    v.setUint32(c + 20, size, true);
+    v.setUint32(c + 24, size, true);
+    v.setUint16(c + 28, name.length, true);
+    v.setUint32(c + 42, header, true);
+    out.set(name, c + 46);
+    c += 46 + name.length;
+  };
+  central(pklName, blobEnd, blobEnd + 30 + pklName.length, pkl.length);
+  for (const [k, n] of names.entries())
+    central(n, locals[k] as number, start(k), blobEnd - start(k), crcs[k]);
+  v.setUint32(c, 0x06054b50, true);
+  v.setUint16(c + 8, count + 1, true);
+  v.setUint16(c + 10, count + 1, true);
+  v.setUint32(c + 12, dirSize, true);
+  v.setUint32(c + 16, dirOffset, true);
+  return out;
+}
+
+/** CRC-32 of A followed by B, from the CRCs of A and B and B's length (zlib's crc32_combine). */
+function crc32Combine(crcA: number, crcB: number, lengthB: number): number {
+  const times = (mat: Uint32Array, vec: number): number => {
+    let sum = 0;
+    for (let i = 0; vec !== 0; i++, vec >>>= 1) if (vec & 1) sum ^= mat[i] as number;
+    return sum >>> 0;
+  };
+  const square = (to: Uint32Array, mat: Uint32Array): void => {
+    for (let n = 0; n < 32; n++) to[n] = times(mat, mat[n] as number);
+  };
+  const even = new Uint32Array(32);
+  const odd = new Uint32Array(32);
+  odd[0] = 0xedb88320; // the operator for one zero bit
+  for (let n = 1; n < 32; n++) odd[n] = 1 << (n - 1);
+  square(even, odd); // two zero bits
+  square(odd, even); // four
+  let crc = crcA;
+  for (let n = lengthB; n > 0; ) {
+    square(even, odd); // one zero byte, then 4, 16, ...
+    if (n & 1) crc = times(even, crc);
+    n = Math.floor(n / 2);
+    if (n === 0) break;
+    square(odd, even);
+    if (n & 1) crc = times(odd, crc);
+    n = Math.floor(n / 2);
+  }
+  return (crc ^ crcB) >>> 0;
+}
+
 const read = (bytes: Uint8Array, source = 'evil.pt') => readTorchCheckpoint(bytes, { source });
 const refused = (bytes: Uint8Array, ...words: string[]): void => {
   let error: unknown;
@@ -225,7 +352,14 @@ describe('the helpers build what the reader accepts', () => {
   });
 });
 
-describe('malicious pickles are refused by name and never run', () => {
+/**
+ * In TypeScript a pickle cannot run `touch`: these tests check that each payload is refused, by
+ * name, before anything is built from it, and the file the payload would create is checked only
+ * as a backstop (it cannot appear by itself). What makes running code impossible is that the
+ * unpickler calls nothing but the allow-list's entries, and every entry is one of a few builders
+ * of plain data: the allow-list tests below pin that table, so adding any other callable fails.
+ */
+describe('malicious pickles are refused by name before anything is built', () => {
   const dir = mkdtempSync(join(tmpdir(), 'siamese-torch-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   let count = 0;
@@ -364,10 +498,149 @@ describe('malicious pickles are refused by name and never run', () => {
     refused(new Pickle().proto(2).op(0x7d).stop(), 'is a bare pickle, not a torch.save archive');
   });
 
-  it('the refusal is one line that lists what is allowed', () => {
-    expect(() => read(archive(cases[0]?.[2](target()) ?? new Uint8Array()))).toThrow(
-      /^weights: evil\.pt: refusing to load: the pickle names the global 'os\.system', which a state_dict never needs \(allowed: collections\.OrderedDict, torch\._utils\._rebuild_tensor_v2, .*\)\. If this is a checkpoint you trust, re-save only the weights: torch\.save\(model\.state_dict\(\), path\)$/,
+  it('the refusal is one line that lists exactly what is allowed', () => {
+    let message = '';
+    try {
+      read(archive(cases[0]?.[2](target()) ?? new Uint8Array()));
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(
+      /^weights: evil\.pt: refusing to load: the pickle names the global 'os\.system', which a state_dict never needs \(allowed: collections\.OrderedDict, torch\._utils\.\{_rebuild_tensor_v2,.*\)\. If this is a checkpoint you trust, re-save only the weights: torch\.save\(model\.state_dict\(\), path\)$/,
     );
+    const allowed = /\(allowed: (.*)\)\. If this/.exec(message)?.[1] ?? '';
+    expect(new Set(expandBraces(allowed))).toEqual(new Set(ALLOWED_GLOBALS.keys()));
+    expect(allowed).toContain('torch.{Size,device,FloatStorage,');
+    expect(allowed).toContain('{builtins,__builtin__}.{set,frozenset,bytearray}, _codecs.encode');
+    expect(summarizeGlobals(['a.x', 'b.c.y', 'b.c.z', 'd.y', 'd.z'])).toBe('a.x, {b.c,d}.{y,z}');
+  });
+});
+
+/** Undoes summarizeGlobals: `{a,b}.{c,d}, e.f` -> a.c, a.d, b.c, b.d, e.f. */
+function expandBraces(summary: string): string[] {
+  const list = (part: string): string[] => (part.startsWith('{') ? part.slice(1, -1).split(',') : [part]);
+  return summary.split(', ').flatMap((group) => {
+    const [, modules = '', names = ''] = /^(\{[^}]*\}|[^{]*)\.(\{[^}]*\}|[^.{]*)$/.exec(group) ?? [];
+    return list(modules).flatMap((m) => list(names).map((n) => `${m}.${n}`));
+  });
+}
+
+describe('the allow-list', () => {
+  // The whole table, spelled out: adding a global (above all a callable) must change this test.
+  const BUILDERS: Record<string, (args: readonly PyValue[]) => PyValue> = {
+    'collections.OrderedDict': orderedDict,
+    'torch._utils._rebuild_tensor_v2': rebuildTensorV2,
+    'torch._utils._rebuild_qtensor': rebuildQTensor,
+    'torch._utils._rebuild_parameter': rebuildParameter,
+    'torch._utils._rebuild_parameter_with_state': rebuildParameterWithState,
+    'torch.Size': torchSize,
+    'torch.device': torchDevice,
+    'builtins.set': pySet,
+    'builtins.frozenset': pySet,
+    'builtins.bytearray': pyBytearray,
+    '__builtin__.set': pySet,
+    '__builtin__.frozenset': pySet,
+    '__builtin__.bytearray': pyBytearray,
+    '_codecs.encode': codecsEncode,
+  };
+  const STORAGE_TYPES =
+    'Float Double Half BFloat16 Long Int Short Char Byte Bool ComplexFloat ComplexDouble QInt8 QUInt8 QInt32 QUInt4x2 QUInt2x4 Untyped';
+  const CONSTANTS =
+    'float32 float float64 double float16 half bfloat16 int64 long int32 int int16 short int8 uint8 bool complex64 cfloat complex128 cdouble qint8 quint8 qint32 per_tensor_affine per_channel_affine per_channel_affine_float_qparams';
+
+  it('holds exactly the known builders, storage types and constants', () => {
+    const storages = STORAGE_TYPES.split(' ').map((t) => `torch.${t}Storage`);
+    const constants = CONSTANTS.split(' ').map((c) => `torch.${c}`);
+    expect(new Set(ALLOWED_GLOBALS.keys())).toEqual(
+      new Set([...Object.keys(BUILDERS), ...storages, ...constants]),
+    );
+    for (const [name, value] of ALLOWED_GLOBALS) {
+      if (value instanceof PyCallable) {
+        expect(value.call, name).toBe(BUILDERS[name]);
+        expect(value.kind).toBe(name);
+      } else if (value instanceof StorageType) {
+        expect(storages, name).toContain(name);
+        expect(value.kind).toBe(name);
+      } else {
+        expect(value, name).toBeInstanceOf(TorchConstant);
+        expect(constants, name).toContain(name);
+      }
+    }
+  });
+
+  it('every builder returns plain data or a tensor record, or throws a PickleError, whatever its arguments', () => {
+    const type = new StorageType('torch.FloatStorage', 'float32', 4);
+    const storage = new Storage(type, '0', 4);
+    const record = new TensorRecord(storage, 0, [2, 2], [2, 1]);
+    const frozen = (xs: PyValue[]): PyValue[] => Object.freeze(xs) as PyValue[];
+    const pool: PyValue[] = [
+      null,
+      true,
+      false,
+      0,
+      3,
+      -1,
+      2 ** 60,
+      1.5,
+      2n ** 70n,
+      '',
+      'cpu',
+      'latin1',
+      'latin-1',
+      'h\u00e9',
+      '\u2603',
+      new Uint8Array([1, 2]),
+      [],
+      [1, 2],
+      [[1, 2]],
+      frozen([]),
+      frozen([2, 2]),
+      frozen([frozen(['k', 1])]),
+      new Map(),
+      new Set([1]),
+      type,
+      storage,
+      record,
+      new TorchConstant('torch.float16'),
+      ALLOWED_GLOBALS.get('torch.Size') as PyValue,
+    ];
+    const plain = (v: PyValue): boolean =>
+      v === null ||
+      typeof v === 'string' ||
+      v instanceof Uint8Array ||
+      v instanceof Map ||
+      v instanceof Set ||
+      v instanceof TensorRecord ||
+      (Array.isArray(v) && v.every((x) => typeof x === 'number'));
+    // Arguments each builder accepts, so that every one is seen to succeed too.
+    const good: [(args: readonly PyValue[]) => PyValue, PyValue[]][] = [
+      [orderedDict, [[frozen(['k', 1])]]],
+      [rebuildTensorV2, [storage, 0, frozen([2, 2]), frozen([2, 1]), false, new Map()]],
+      [rebuildQTensor, [storage, 0, frozen([4]), frozen([1]), frozen([]), false, new Map()]],
+      [rebuildParameter, [record, true, new Map()]],
+      [rebuildParameterWithState, [record, true, new Map(), new Map()]],
+      [torchSize, [frozen([2, 3])]],
+      [torchDevice, ['cuda', 0]],
+      [pySet, [[1, 2]]],
+      [pyBytearray, ['h\u00e9', 'latin-1']],
+      [codecsEncode, ['h\u00e9', 'latin1']],
+    ];
+    expect(new Set(good.map(([b]) => b))).toEqual(new Set(Object.values(BUILDERS)));
+    for (const [builder, args] of good) expect(plain(builder(frozen(args))), builder.name).toBe(true);
+    const r = new Random(5);
+    for (const builder of new Set(Object.values(BUILDERS))) {
+      for (let i = 0; i < 400; i++) {
+        const args = frozen(Array.from({ length: r.int(8) }, () => pool[r.int(pool.length)] as PyValue));
+        let out: PyValue = null;
+        try {
+          out = builder(args);
+        } catch (e) {
+          expect(e, builder.name).toBeInstanceOf(PickleError);
+          continue;
+        }
+        expect(plain(out), `${builder.name} returned ${String(out)}`).toBe(true);
+      }
+    }
   });
 });
 
@@ -478,13 +751,27 @@ describe('damaged archives, storages and views', () => {
     refused(view([2, 2], [2, 1], 1), "tensor 'w' reaches element 4");
     refused(view([2], [-1], 1), "tensor 'w' has a negative size, stride or offset");
     refused(view([2, 2], [1]), "tensor 'w' has 2 sizes but 1 strides");
-    refused(view([1e6, 1e6], [0, 0]), `more than a`, `at most ${MAX_EXPANSION} elements`);
+    refused(
+      view([1e6, 1e6], [0, 0]),
+      "tensor 'w' of shape [1000000,1000000] brings the elements read to 1000000000000",
+      `its size in bytes plus ${MAX_EXPANSION} elements`,
+    );
     refused(view([2 ** 30, 2 ** 30, 2 ** 30], [0, 0, 0]), 'too large to index');
     refused(view([0], [1], 5), "tensor 'w' starts at 5, past its 4-element storage");
     // Zero-size views and stride-0 views within the budget are fine.
     expect(read(view([0, 3], [3, 1], 4)).tensors.get('w')?.shape).toEqual([0, 3]);
     expect(read(view([3, 2], [0, 1], 2)).tensors.get('w')?.data).toEqual(
       new Float32Array([3, 4, 3, 4, 3, 4]),
+    );
+  });
+
+  it('bool bytes other than 0 and 1 read as 1', () => {
+    const p = new Pickle()
+      .proto(2)
+      .dict([['m', (q) => q.tensor('0', 4, 0, [4], [1], 'BoolStorage')]])
+      .stop();
+    expect(read(archive(p, { '0': new Uint8Array([0, 1, 2, 255]) })).tensors.get('m')?.data).toEqual(
+      new Uint8Array([0, 1, 1, 1]),
     );
   });
 
@@ -531,5 +818,145 @@ describe('damaged archives, storages and views', () => {
       }
     }
     expect(ok).toBeGreaterThan(0); // damage to padding and unused fields goes unnoticed
+  });
+});
+
+describe('what a small file can cost', () => {
+  const timed = <T>(f: () => T): { value: T | undefined; error: unknown; ms: number } => {
+    const t0 = performance.now();
+    try {
+      return { value: f(), error: undefined, ms: performance.now() - t0 };
+    } catch (error) {
+      return { value: undefined, error, ms: performance.now() - t0 };
+    }
+  };
+
+  it('overlapping zip entries: 200 storages each covering a 2 MB file are refused at once', () => {
+    // Before entries had to be disjoint, this file took 7 s and 760 MiB to read.
+    const bytes = overlappingArchive(200, 2_000_000);
+    expect(bytes.length).toBeGreaterThan(2_000_000);
+    const zip = makeZip([['a', bytes.subarray(100, 5000)]]); // the chained CRCs are the real ones
+    expect(crc32Combine(crc32(bytes.subarray(100, 300)), crc32(bytes.subarray(300, 5000)), 4700)).toBe(
+      new DataView(zip.buffer).getUint32(14, true),
+    );
+    expect(readZip(overlappingArchive(1, 3000)).read('archive/data/0').length).toBe(3000);
+    const { error, ms } = timed(() => read(bytes));
+    expect(error).toBeInstanceOf(WeightsError);
+    expect((error as Error).message).toBe(
+      "weights: evil.pt: zip archive: entries 'archive/data/0' (bytes 0-2009180) and 'archive/data/1' (from byte 44) overlap, which torch never writes",
+    );
+    expect(ms).toBeLessThan(1000); // about 5 ms
+    // The same layout with one storage reads: the check refuses overlaps, not the layout.
+    expect(read(overlappingArchive(1, 1000)).tensors.get('t0')?.data).toEqual(new Float32Array([1.05859375])); // 0x3c3c
+  });
+
+  it('overlapping zip entries: data over the next header, or over the central directory', () => {
+    const z = good();
+    const end = z.length - 22;
+    const dir = new DataView(z.buffer).getUint32(end + 16, true);
+    const pklSize = goodPickle().length;
+    const grown = (entry: number, by: number): Uint8Array => {
+      const b = z.slice();
+      const v = new DataView(b.buffer);
+      let c = dir;
+      for (let i = 0; i < entry; i++) c += 46 + v.getUint16(c + 28, true);
+      v.setUint32(c + 20, v.getUint32(c + 20, true) + by, true);
+      v.setUint32(c + 24, v.getUint32(c + 24, true) + by, true);
+      return b;
+    };
+    refused(
+      grown(0, 1),
+      `zip archive: entries 'archive/data.pkl' (bytes 0-${46 + pklSize + 1}) and 'archive/data/0' (from byte ${46 + pklSize}) overlap`,
+    );
+    refused(grown(2, 1), "entry 'archive/version'", `overlaps the central directory (bytes ${dir}-`);
+    expect(() => readZip(grown(1, 4), 'x.pt')).toThrow(
+      "weights: x.pt: zip archive: entries 'archive/data/0'",
+    );
+  });
+
+  it('stride-0 views: at most the file size plus 2^24 elements in all, named by tensor', () => {
+    expect(MAX_EXPANSION).toBe(2 ** 24);
+    const views = (...tensors: [string, number[], number[]][]) =>
+      archive(
+        new Pickle()
+          .proto(2)
+          .dict(
+            tensors.map(([name, size, stride]) => [
+              name,
+              (p) => p.tensor('0', 4, 1, size, stride, 'ByteStorage'),
+            ]),
+          )
+          .stop(),
+        { '0': new Uint8Array([1, 2, 3, 4]) },
+      );
+    // ~300 bytes that would expand to 2^25 elements: refused before anything is allocated.
+    const file = views(['w', [2 ** 25], [0]]);
+    expect(file.length).toBeLessThan(600);
+    const { error, ms } = timed(() => read(file));
+    expect(error).toBeInstanceOf(WeightsError);
+    expect((error as Error).message).toBe(
+      `weights: evil.pt: tensor 'w' of shape [33554432] brings the elements read to 33554432, more than this ${file.length}-byte file allows (its size in bytes plus 16777216 elements)`,
+    );
+    expect(ms).toBeLessThan(100);
+    // The limit is on all tensors together: the second one that crosses it is named.
+    const half = 2 ** 23 + 1000;
+    refused(
+      views(['a', [half], [0]], ['b', [half], [0]]),
+      "tensor 'b' of shape [8389608] brings the elements read to 16779216",
+    );
+    // Within it, a stride-0 buffer reads.
+    const data = read(views(['w', [2 ** 20], [0]])).tensors.get('w')?.data as Uint8Array;
+    expect([data.length, data.every((x) => x === 2)]).toEqual([2 ** 20, true]);
+  });
+
+  it('maxExpansion: the exact boundary, and a trusted file may expand further', () => {
+    const view = (n: number) =>
+      archive(
+        new Pickle()
+          .proto(2)
+          .dict([['w', (p) => p.tensor('0', 1, 0, [n], [0], 'ByteStorage')]])
+          .stop(),
+        { '0': new Uint8Array([7]) },
+      );
+    const size = view(1).length; // ints are 4-byte BININTs: the length does not depend on n
+    expect(readTorchCheckpoint(view(size), { maxExpansion: 0 }).tensors.get('w')?.shape).toEqual([size]);
+    expect(() => readTorchCheckpoint(view(size + 1), { maxExpansion: 0 })).toThrow(
+      `brings the elements read to ${size + 1}, more than this ${size}-byte file allows (its size in bytes plus 0 elements)`,
+    );
+    expect(readTorchCheckpoint(view(size + 1), { maxExpansion: 1 }).tensors.get('w')?.shape).toEqual([
+      size + 1,
+    ]);
+    expect(() => readTorchCheckpoint(view(1), { maxExpansion: Number.NaN })).toThrow(RangeError);
+  });
+
+  it('the unpickler: a large memoized value passed to a call again and again is refused', () => {
+    // _codecs.encode(s, 'latin1') with s a memoized 1 MB string: 8 bytes of opcodes a call, each
+    // call a 1 MB copy. Before calls were counted, 400 calls took 2 s and 400 MiB; a second MB of
+    // such calls would have asked for 130 GB. Now the second call is refused.
+    const n = 2 ** 20;
+    const head = new Pickle().proto(2).global('_codecs', 'encode').op(0x71, 0, 0x58, 0, 0, 0x10, 0).stop();
+    const tail = new Pickle().op(0x71, 1, 0x30).str('latin1').op(0x71, 2, 0x30, 0x5d, 0x28);
+    for (let i = 0; i < 1000; i++) tail.op(0x68, 0, 0x68, 1, 0x68, 2, 0x86, 0x52); // GET GET GET TUPLE2 REDUCE
+    const rest = tail.op(0x65).stop();
+    const pkl = new Uint8Array(head.length - 1 + n + rest.length); // head without its STOP
+    pkl.set(head.subarray(0, -1));
+    pkl.fill(0x61, head.length - 1, head.length - 1 + n);
+    pkl.set(rest, head.length - 1 + n);
+    const { error, ms } = timed(() => read(archive(pkl)));
+    expect(error).toBeInstanceOf(WeightsError);
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^weights: evil\\.pt: archive/data\\.pkl, byte \\d+: REDUCE calls _codecs\\.encode, bringing the arguments of all calls to \\d+ items, more than this ${pkl.length}-byte pickle allows \\(its length plus ${MAX_CALL_ITEMS}\\)`,
+      ),
+    );
+    expect(ms).toBeLessThan(1000);
+    // Each argument built afresh, as pickle writes them, stays far below the limit.
+    const fresh = new Pickle().proto(2).op(0x5d, 0x28);
+    for (let i = 0; i < 1000; i++)
+      fresh.global('_codecs', 'encode').str('x'.repeat(1000)).str('latin1').op(0x86, 0x52);
+    const value = unpickle(fresh.op(0x65).stop(), {
+      findGlobal: (m, n) => ALLOWED_GLOBALS.get(`${m}.${n}`) ?? null,
+    }).value as Uint8Array[];
+    expect(value.length).toBe(1000);
   });
 });

@@ -4,8 +4,15 @@
  * imports any callable and REDUCE calls it; here GLOBAL goes through `findGlobal` (which refuses
  * everything not allowed) and REDUCE/NEWOBJ/BUILD act only on what it returned. Covers the binary
  * protocols 2-5 (torch.save uses 2 unless told otherwise). Every length is checked against the
- * bytes that remain before anything is sliced or allocated, so the work and memory stay
- * proportional to the input, and the machine always moves forward, so it cannot hang.
+ * bytes that remain before anything is sliced or allocated, and the machine always moves forward,
+ * so it cannot hang. What a pickle of P bytes can cost: each opcode reads its operands from the
+ * input and pushes at most one value (a string or bytes no longer than what it read, or a new
+ * container), and each item on the stack is moved into a container at most once; the only
+ * other work is the allow-list's calls, which may build something as large as their arguments,
+ * so their arguments together may hold at most P + MAX_CALL_ITEMS items (otherwise a memoized
+ * 1 MB string passed to _codecs.encode again and again, 8 bytes of opcodes a call, would allocate
+ * a megabyte per call). Work and memory are therefore at most a small constant times
+ * P + MAX_CALL_ITEMS (items of a few to tens of bytes each).
  */
 import { weightsError } from '../errors.js';
 import { quote } from '../safetensors.js';
@@ -69,10 +76,17 @@ export interface Unpickled {
   readonly end: number;
 }
 
-/** Far above what a checkpoint needs; they bound memory to a small multiple of the input. */
+/** Far above what a checkpoint needs: caps on the memo, MARK nesting and stack, whatever the input. */
 export const MAX_MEMO = 1 << 22;
 export const MAX_MARKS = 4096;
 export const MAX_STACK = 1 << 22;
+/**
+ * The allowed globals' calls may together take at most the pickle's length plus this many
+ * argument items (characters of a string, bytes, entries of a list, tuple, dict or set; each
+ * argument and call counts one more). A pickle that builds each argument afresh stays far below
+ * its length; only one that passes the same large value again and again gets near.
+ */
+export const MAX_CALL_ITEMS = 1 << 20;
 /** LONG4 integers longer than this are not weights metadata. */
 const MAX_LONG_BYTES = 256;
 
@@ -169,10 +183,19 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions): Unpickled {
     if (items.length % 2 !== 0) fail(`${opName(op)} with an odd number of items`);
     for (let i = 0; i < items.length; i += 2) d.set(items[i] as PyValue, items[i + 1] as PyValue);
   };
+  const callBudget = bytes.length + MAX_CALL_ITEMS;
+  let callItems = 0;
   const call = (callable: PyValue, args: PyValue): PyValue => {
     if (!(callable instanceof PyCallable))
       fail(`${opName(op)} calls ${describe(callable)}, which cannot be called`);
     if (!Array.isArray(args)) fail(`${opName(op)} passes ${describe(args)} as arguments, not a tuple`);
+    callItems += 1;
+    for (const a of args as PyValue[]) callItems += 1 + extent(a);
+    if (callItems > callBudget) {
+      fail(
+        `${opName(op)} calls ${(callable as PyCallable).kind}, bringing the arguments of all calls to ${callItems} items, more than this ${bytes.length}-byte pickle allows (its length plus ${MAX_CALL_ITEMS}), as when it passes one large value again and again`,
+      );
+    }
     return (callable as PyCallable).call(args as PyValue[]);
   };
   const global = (module: string, name: string): PyValue => opts.findGlobal(module, name);
@@ -452,6 +475,13 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions): Unpickled {
     throw e;
   }
   return fail('the pickle ends without STOP (truncated?)');
+}
+
+/** How many items a value holds at its top level (what a call may copy or walk). */
+function extent(v: PyValue): number {
+  if (typeof v === 'string' || v instanceof Uint8Array || Array.isArray(v)) return v.length;
+  if (v instanceof Map || v instanceof Set) return v.size;
+  return 0;
 }
 
 /** Two's-complement little-endian integer of n bytes. */

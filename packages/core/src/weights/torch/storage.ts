@@ -1,9 +1,12 @@
 /**
- * From storage bytes to core tensors: decode a storage into core's element type (float16,
- * bfloat16 and float64 become float32), then copy out a tensor's strided view of it. torch
- * saves a view with its whole storage, so a tensor may be transposed, a slice, or overlap itself
- * (stride 0, or strides smaller than the sizes below them); every index is proven to lie inside
- * the storage before anything is copied.
+ * From storage bytes to core tensors: copy a tensor's strided view out of its storage's bytes,
+ * converting each element read to core's element type on the way (float16, bfloat16 and float64
+ * become float32; bool bytes become 0 or 1). torch saves a view with its whole storage, so a
+ * tensor may be transposed, a slice, or overlap itself (stride 0, or strides smaller than the
+ * sizes below them); every index is proven to lie inside the storage before anything is copied.
+ * Only the elements a view reads are converted: a storage is never decoded as a whole, so the
+ * memory used is the tensors returned, plus at most one byte copy of a storage whose record is
+ * not aligned for its element type (torch aligns records to 64 bytes; other writers may not).
  */
 import type { DType } from '../../ir/types.js';
 import type { TensorData } from '../../tensor/tensor.js';
@@ -23,63 +26,52 @@ export const CORE_DTYPE: ReadonlyMap<TorchDType, DType> = new Map<TorchDType, DT
 
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-/** A storage's little-endian bytes as core elements. Aligned float32/int data is a view, not a copy. */
-export function decodeStorage(dtype: TorchDType, size: number, raw: Uint8Array, numel: number): TensorData {
-  // Views need aligned, native-order bytes; torch aligns its records to 64 bytes, others may not.
-  const bytes = HOST_LITTLE_ENDIAN && raw.byteOffset % size === 0 ? raw : swapped(new Uint8Array(raw), size);
-  const { buffer, byteOffset } = bytes;
+/** A storage's elements as stored: float16 and bfloat16 as their 16-bit patterns. */
+export type Stored = Float32Array | Float64Array | Uint16Array | BigInt64Array | Int32Array | Uint8Array;
+
+/**
+ * A storage's little-endian bytes as a typed array of its own element type (see CORE_DTYPE for
+ * the dtypes read): a view of `raw` when it is aligned, else of a byte copy (byte-swapped on a
+ * big-endian host). Nothing is converted here; `gather` converts what a view reads.
+ */
+export function storageElements(dtype: TorchDType, size: number, raw: Uint8Array, numel: number): Stored {
+  const aligned = HOST_LITTLE_ENDIAN && raw.byteOffset % size === 0;
+  const { buffer, byteOffset } = aligned ? raw : swapped(new Uint8Array(raw), size);
   switch (dtype) {
     case 'float32':
       return new Float32Array(buffer, byteOffset, numel);
     case 'float64':
-      return Float32Array.from(new Float64Array(buffer, byteOffset, numel)); // rounds to nearest
+      return new Float64Array(buffer, byteOffset, numel);
     case 'float16':
-      return halfToFloat(new Uint16Array(buffer, byteOffset, numel));
-    case 'bfloat16': {
-      // bfloat16 is the top half of a float32: shifting the bits is exact, NaN payloads included.
-      const half = new Uint16Array(buffer, byteOffset, numel);
-      const bits = new Uint32Array(numel);
-      for (let i = 0; i < numel; i++) bits[i] = (half[i] as number) << 16;
-      return new Float32Array(bits.buffer);
-    }
+    case 'bfloat16':
+      return new Uint16Array(buffer, byteOffset, numel);
     case 'int64':
       return new BigInt64Array(buffer, byteOffset, numel);
     case 'int32':
       return new Int32Array(buffer, byteOffset, numel);
     case 'uint8':
-      return new Uint8Array(buffer, byteOffset, numel);
     case 'bool':
-      return Uint8Array.from(new Uint8Array(buffer, byteOffset, numel), (b) => (b === 0 ? 0 : 1));
+      return new Uint8Array(buffer, byteOffset, numel);
     default:
       throw new Error(`no core dtype for ${dtype}`); // callers check CORE_DTYPE first
   }
 }
 
-/** Exact float16 -> float32, bit by bit (subnormals, infinities and NaN payloads included). */
-function halfToFloat(half: Uint16Array): Float32Array {
-  const bits = new Uint32Array(half.length);
-  for (let i = 0; i < half.length; i++) {
-    const h = half[i] as number;
-    const sign = (h & 0x8000) << 16;
-    const exp = (h >> 10) & 0x1f;
-    let mant = h & 0x3ff;
-    if (exp === 0x1f) {
-      bits[i] = sign | 0x7f800000 | (mant << 13);
-    } else if (exp !== 0) {
-      bits[i] = sign | ((exp + 112) << 23) | (mant << 13);
-    } else if (mant === 0) {
-      bits[i] = sign;
-    } else {
-      // Subnormal: shift the mantissa up until its leading 1 is implicit.
-      let e = 113;
-      while ((mant & 0x400) === 0) {
-        mant <<= 1;
-        e--;
-      }
-      bits[i] = sign | (e << 23) | ((mant & 0x3ff) << 13);
-    }
+/** Exact float16 -> float32 bits (subnormals, infinities and NaN payloads included). */
+export function halfToFloatBits(h: number): number {
+  const sign = (h & 0x8000) << 16;
+  const exp = (h >> 10) & 0x1f;
+  let mant = h & 0x3ff;
+  if (exp === 0x1f) return (sign | 0x7f800000 | (mant << 13)) >>> 0;
+  if (exp !== 0) return (sign | ((exp + 112) << 23) | (mant << 13)) >>> 0;
+  if (mant === 0) return sign >>> 0;
+  // Subnormal: shift the mantissa up until its leading 1 is implicit.
+  let e = 113;
+  while ((mant & 0x400) === 0) {
+    mant <<= 1;
+    e--;
   }
-  return new Float32Array(bits.buffer);
+  return (sign | (e << 23) | ((mant & 0x3ff) << 13)) >>> 0;
 }
 
 /** On a big-endian host, reverses each element's bytes (in place on the copy given). */
@@ -129,12 +121,46 @@ interface Elements {
   subarray(begin: number, end: number): Elements;
 }
 
-/** Copies a checked view of `src` into `out` (numel elements, row-major). */
-export function gather(src: TensorData, t: TensorRecord, out: TensorData): void {
+/**
+ * Copies `count` elements, `step` apart from `from` in the storage, to `at` in the output,
+ * converting them to the output's type.
+ */
+type Run = (at: number, from: number, count: number, step: number) => void;
+
+/** The conversion for storages whose elements are not the output's (float64 needs none: assignment rounds). */
+function conversion(dtype: TorchDType, src: Stored, out: TensorData): Run | undefined {
+  if (dtype === 'float16' || dtype === 'bfloat16') {
+    // Written as bits, so NaN payloads survive.
+    const h = src as Uint16Array;
+    const o = new Uint32Array(out.buffer, out.byteOffset, out.length);
+    return dtype === 'float16'
+      ? (at, from, count, step) => {
+          for (let k = 0, j = from; k < count; k++, j += step) o[at + k] = halfToFloatBits(h[j] as number);
+        }
+      : // bfloat16 is the top half of a float32: shifting the bits is exact.
+        (at, from, count, step) => {
+          for (let k = 0, j = from; k < count; k++, j += step) o[at + k] = (h[j] as number) << 16;
+        };
+  }
+  if (dtype === 'bool') {
+    const b = src as Uint8Array;
+    const o = out as Uint8Array;
+    return (at, from, count, step) => {
+      for (let k = 0, j = from; k < count; k++, j += step) o[at + k] = b[j] === 0 ? 0 : 1;
+    };
+  }
+  return undefined;
+}
+
+/** Copies a checked view of `src` into `out` (numel elements, row-major), converting each element. */
+export function gather(src: Stored, t: TensorRecord, out: TensorData): void {
+  const n = out.length;
+  if (n === 0) return;
+  const convert = conversion(t.storage.type.dtype, src, out);
+  // Otherwise the same element type, or float64 into float32 (assignment rounds to nearest).
   const s = src as unknown as Elements;
   const o = out as unknown as Elements;
-  const n = o.length;
-  if (n === 0) return;
+  const same = src.constructor === out.constructor;
   // Drop size-1 dims and merge dims that are contiguous with the one inside them.
   const size: number[] = [];
   const stride: number[] = [];
@@ -152,7 +178,8 @@ export function gather(src: TensorData, t: TensorRecord, out: TensorData): void 
     }
   }
   if (size.length === 0) {
-    o[0] = s[t.offset] as number;
+    if (convert !== undefined) convert(0, t.offset, 1, 1);
+    else o[0] = s[t.offset] as number;
     return;
   }
   const dims = size.length;
@@ -161,7 +188,9 @@ export function gather(src: TensorData, t: TensorRecord, out: TensorData): void 
   const index = new Array<number>(dims - 1).fill(0);
   let base = t.offset;
   for (let at = 0; at < n; at += inner) {
-    if (step === 1 && inner >= 64) {
+    if (convert !== undefined) {
+      convert(at, base, inner, step);
+    } else if (same && step === 1 && inner >= 64) {
       o.set(s.subarray(base, base + inner), at);
     } else {
       for (let k = 0, j = base; k < inner; k++, j += step) o[at + k] = s[j] as number;

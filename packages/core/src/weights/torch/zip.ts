@@ -4,7 +4,10 @@
  * one is just finding its bytes. torch's writer (miniz) always adds ZIP64 end records, sets the
  * data-descriptor flag (zero sizes in the local headers) and pads local headers so the data is
  * 64-byte aligned; so sizes come from the central directory and data starts after each local
- * header's own name and extra field. Every offset and size is checked against the input.
+ * header's own name and extra field. Every offset and size is checked against the input, and
+ * no two entries (local header through data) may overlap each other or the central directory, as
+ * torch never writes them: so the entries' data together is at most the file's size, and reading
+ * (and CRC-checking) every entry once touches each byte of the file at most once.
  */
 import { weightsError } from '../errors.js';
 import { quote } from '../safetensors.js';
@@ -86,6 +89,8 @@ export function readZip(bytes: Uint8Array, source?: string): ZipArchive {
 
   const utf8 = new TextDecoder('utf-8', { fatal: true });
   const entries = new Map<string, ZipEntry>();
+  /** Each entry's bytes, from its local header to the end of its data. */
+  const spans: { name: string; start: number; end: number }[] = [];
   let at = dirOffset;
   for (let i = 0; i < count; i++) {
     need(at, 46, `central directory entry ${i}`);
@@ -149,7 +154,26 @@ export function readZip(bytes: Uint8Array, source?: string): ZipArchive {
     need(offset, packed, `data of ${what}`);
     if (entries.has(name)) fail(`${what} appears twice`);
     entries.set(name, { name, offset, size, crc32, method, encrypted: (flags & 0x41) !== 0 });
+    spans.push({ name, start: local, end: offset + packed });
     at += 46 + nameLength + extraLength + commentLength;
+  }
+
+  // Overlapping entries would let K entries each cover most of the file (K times the work and,
+  // once decoded, the memory); torch writes them one after another, so refuse any overlap.
+  spans.sort((a, b) => a.start - b.start);
+  for (let i = 0; i < spans.length; i++) {
+    const s = spans[i] as (typeof spans)[number];
+    const next = spans[i + 1];
+    if (next !== undefined && next.start < s.end) {
+      fail(
+        `entries ${quote(s.name)} (bytes ${s.start}-${s.end}) and ${quote(next.name)} (from byte ${next.start}) overlap, which torch never writes`,
+      );
+    }
+    if (s.start < dirOffset + dirSize && dirOffset < s.end) {
+      fail(
+        `entry ${quote(s.name)} (bytes ${s.start}-${s.end}) overlaps the central directory (bytes ${dirOffset}-${dirOffset + dirSize}), which torch never writes`,
+      );
+    }
   }
 
   return {
