@@ -204,7 +204,11 @@ function provenanceLines(p: Readonly<Record<string, unknown>> | undefined): stri
   const versions = p.versions as Record<string, unknown> | undefined;
   if (p.runId !== undefined)
     lines.push(`run         ${text(p.runId)}${p.created ? `, trained ${text(p.created)}` : ''}`);
-  if (Array.isArray(p.command)) lines.push(`command     siamese ${p.command.map(text).join(' ')}`);
+  if (Array.isArray(p.commands)) {
+    for (const [i, c] of p.commands.entries())
+      if (Array.isArray(c))
+        lines.push(`${i === 0 ? 'command    ' : 'resumed    '} siamese ${c.map(text).join(' ')}`);
+  }
   if (data?.description !== undefined)
     lines.push(`data        ${text(data.description)}${data.split ? ` (split ${text(data.split)})` : ''}`);
   if (p.backend !== undefined)

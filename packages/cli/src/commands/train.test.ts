@@ -64,7 +64,7 @@ describe('siamese train', () => {
     expect(model.provenance).toMatchObject({
       runId: run.runId,
       seed: 1,
-      command: ['train', ...QUICK, '--holdout-classes', '2', '--out', out],
+      commands: [['train', ...QUICK, '--holdout-classes', '2', '--out', out]],
     });
     expect(model.provenance.data.split).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(model.provenance.versions['@siamese/core']).toMatch(/^\d+\.\d+\.\d+/);

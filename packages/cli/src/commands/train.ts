@@ -22,7 +22,7 @@ import {
   type TrainingBackend,
   train,
 } from '@siamese/core';
-import { configFor } from '../config/load.js';
+import { configFor, isBuiltinSource } from '../config/load.js';
 import { TRAIN_DEVICES } from '../config/siamese-config.js';
 import type { Output } from '../io.js';
 import { chooseBackend, preflightBackend } from '../train/backend-choice.js';
@@ -290,7 +290,16 @@ function modelConfig(s: TrainSettings): SiameseConfig {
 
 /** The settings that define a run, as OUT/run.json records them. */
 function runSettings(s: TrainSettings): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(s)) as Record<string, unknown>;
+  // Paths as absolute ones, so `photos/` and `./photos` are the same run's data.
+  const path = (p: string) => (isBuiltinSource(p) ? p : resolve(p));
+  return JSON.parse(
+    JSON.stringify({
+      ...s,
+      source: path(s.source),
+      ...(s.init ? { init: resolve(s.init) } : {}),
+      out: resolve(s.out),
+    }),
+  ) as Record<string, unknown>;
 }
 
 async function trainRun(
@@ -384,6 +393,7 @@ async function trainWith(
     tag?: string;
   }) => {
     process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigint);
     try {
       const r = await train({
         backend: o.backend,
@@ -418,6 +428,7 @@ async function trainWith(
       return r.stopped === 'interrupted' ? undefined : r;
     } finally {
       process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigint);
     }
   };
   // Triplet and identity graphs have no head (and an identity graph a training-only classifier):

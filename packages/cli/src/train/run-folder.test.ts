@@ -60,7 +60,7 @@ describe('a run folder has one owner', () => {
     const r = await siameseCli(['train', ...QUICK, '--epochs', '1', '--out', out]);
     expect(r.code).toBe(2);
     expect(r.errLines).toEqual([
-      `siamese train: --out '${out}' is in use by another siamese train (pid ${process.pid} on ${hostname()}, run r1, since 2026-12-03T00:00:00Z); wait for it to finish or use another --out`,
+      `siamese train: --out '${out}' is in use by another siamese train (pid ${process.pid} on ${hostname()}, run r1, since 2026-12-03T00:00:00Z); wait for it to finish or use another --out (if no such run exists, delete ${join(out, '.lock')})`,
     ]);
     expect(readdirSync(out)).toEqual(['.lock']);
   });
@@ -158,6 +158,21 @@ describe('fresh runs, --overwrite and --resume', () => {
     expect(siblings(kept)).toEqual([]);
   }, 180_000);
 
+  it("never touches the user's own files in OUT: not on failure, not with --overwrite", async () => {
+    const out = join(dir.path, 'shared');
+    await mkdir(join(out, 'photos/cat'), { recursive: true });
+    await writeFile(join(out, 'notes.txt'), 'mine');
+    await writeFile(join(out, 'photos/cat/a.png'), 'not really a png');
+    const bad = await siameseCli(['train', '--data', join(dir.path, 'no-such-folder'), '--out', out]);
+    expect(bad.code).toBe(2);
+    expect(readdirSync(out).sort()).toEqual(['notes.txt', 'photos']);
+    expect((await siameseCli(['train', ...QUICK, '--epochs', '1', '--out', out])).code).toBe(0);
+    const again = await siameseCli(['train', ...QUICK, '--epochs', '1', '--overwrite', '--out', out]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(readFileSync(join(out, 'notes.txt'), 'utf8')).toBe('mine');
+    expect(existsSync(join(out, 'photos/cat/a.png'))).toBe(true);
+  }, 180_000);
+
   it('--resume continues only with the same settings, naming the one that changed', async () => {
     const out = join(dir.path, 'settings');
     expect((await siameseCli(['train', ...QUICK, '--epochs', '1', '--lr', '0.001', '--out', out])).code).toBe(
@@ -225,19 +240,40 @@ describe('kill -9', () => {
     expect(siblings(join(out, 'checkpoints/last'))).toEqual([]);
   }, 180_000);
 
-  it("before a new run's first checkpoint: --resume continues the new run, never the replaced one", async () => {
+  it("before a replacing run's first checkpoint: the replaced run comes back, and is never mistaken for the new one", async () => {
     const out = join(dir.path, 'killed-early');
     expect((await siameseCli(['train', ...QUICK, '--epochs', '1', '--seed', '5', '--out', out])).code).toBe(
       0,
     );
+    const old = json(join(out, 'run.json')).runId;
     const args = ['train', ...QUICK, '--epochs', '1', '--seed', '6', '--out', out];
     expect(killedAt('swap:filled:1', [...args, '--overwrite']).signal).toBe('SIGKILL');
-    const newRun = json(join(out, 'run.json')).runId;
+    const dead = json(join(out, 'run.json')).runId;
+    expect(dead).not.toBe(old);
     const r = await siameseCli([...args, '--resume']);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/epoch 1\/1/);
-    expect(json(join(out, 'run.json'))).toMatchObject({ runId: newRun, status: 'completed' });
-    expect(json(join(out, 'run.json')).settings.seed).toBe(6);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      `warning: run ${dead} died before its first checkpoint; its files are removed`,
+    );
+    expect(r.stderr).toMatch(/warning: put back the run that .*killed-early\.previous-\d+\.[0-9a-f]+ held/);
+    expect(r.errLines.at(-1)).toBe(
+      `siamese train: --resume: --seed is 6 but run ${old} was started with 5; resume with the same settings, or start a new run with --overwrite`,
+    );
+    expect(json(join(out, 'run.json')).runId).toBe(old);
+    expect(existsSync(join(out, 'model/model.json'))).toBe(true);
     expect(siblings(out)).toEqual([]);
+  }, 180_000);
+
+  it('a fresh run killed before its first checkpoint does not block the next one', async () => {
+    const out = join(dir.path, 'killed-fresh');
+    const args = ['train', ...QUICK, '--epochs', '1', '--out', out];
+    expect(killedAt('swap:filled:1', args).signal).toBe('SIGKILL');
+    const dead = json(join(out, 'run.json')).runId;
+    const r = await siameseCli(args);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(
+      `warning: run ${dead} died before its first checkpoint; its files are removed`,
+    );
+    expect(json(join(out, 'run.json')).runId).not.toBe(dead);
   }, 180_000);
 });

@@ -125,6 +125,10 @@ export function trainSettings(args: ParsedArgs, loaded: LoadedConfig): TrainSett
     );
   }
   const mnist = source === 'mnist' || source.startsWith('mnist:');
+  if (/^mnist:\d$/.test(source))
+    throw new UsageError(
+      `--data '${source}': one digit is one class; training needs at least two (e.g. mnist:0-4)`,
+    );
   const arch = String(setting(args, 'arch', m.arch) ?? (mnist ? 'resnet18_w16' : 'resnet18'));
   if (!isResNetPreset(arch))
     throw new UsageError(

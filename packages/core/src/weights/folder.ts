@@ -129,7 +129,16 @@ function swapSibling(
  * incomplete and superseded copies are removed. Returns what it did, for a warning, or undefined
  * when there was nothing to recover.
  */
-export async function recoverFolder(dir: string): Promise<string | undefined> {
+export async function recoverFolder(
+  dir: string,
+  o: {
+    /**
+     * The caller owns the folder (holds its lock): every leftover is a dead writer's, even one
+     * whose pid a new process has since taken.
+     */
+    readonly owned?: boolean;
+  } = {},
+): Promise<string | undefined> {
   const parent = dirname(dir);
   const name = basename(dir);
   const siblings = ((await entries(parent)) ?? [])
@@ -138,7 +147,7 @@ export async function recoverFolder(dir: string): Promise<string | undefined> {
     // A swap another live process is in the middle of is its own business.
     .filter((s) => {
       const pid = Number(s.tag.split('.')[0]);
-      return pid === process.pid || !processAlive(pid);
+      return o.owned === true || pid === process.pid || !processAlive(pid);
     });
   if (siblings.length === 0) return undefined;
   const path = (entry: string) => join(parent, entry);
