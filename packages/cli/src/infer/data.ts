@@ -93,10 +93,6 @@ export function mnistDigits(source: string): number[] {
       );
     for (let d = Number(m[1]); d <= Number(m[2] ?? m[1]); d++) digits.add(d);
   }
-  if (digits.size < 2)
-    throw new UsageError(
-      `data '${source}': one digit is one class; pairs need at least two (e.g. mnist:0-4)`,
-    );
   return [...digits].sort((a, b) => a - b);
 }
 
