@@ -46,6 +46,18 @@ export { type ModelOptions, OnnxSiamese, type Scores } from './model.js';
 /** The generated ONNX protobuf types (from the pinned onnx.proto), for code that builds or reads models. */
 export * as onnxProto from './proto/onnx_pb.js';
 export {
+  type CalibrateOptions,
+  type CalibrationBatch,
+  calibrate,
+} from './quantize/calibrate.js';
+export { QUANTIZATION_METADATA_KEY, quantizeQdq } from './quantize/qdq.js';
+export {
+  type ActivationRanges,
+  CALIBRATION_METHODS,
+  type CalibrationMethod,
+  type Range,
+} from './quantize/ranges.js';
+export {
   createSession,
   loadOrt,
   missingCudaProvider,

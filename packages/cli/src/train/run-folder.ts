@@ -353,6 +353,10 @@ async function takeLock(out: string, me: Lock, warn: (line: string) => void): Pr
  * put back. A replaced run whose replacement did save a checkpoint is deleted.
  */
 async function settleDeadRuns(out: string, warn: (line: string) => void): Promise<void> {
+  // Temporary files of atomic writes a killed run never renamed (`.split.json.<pid>.<hex>.tmp`).
+  for (const name of await readdir(out)) {
+    if (/^\..+\.\d+\.[0-9a-f]+\.tmp$/.test(name)) await rm(join(out, name), { force: true });
+  }
   const prefix = `.${basename(out)}.previous-`;
   const asides = (await readdir(dirname(out))).filter((name) => {
     if (!name.startsWith(prefix)) return false;

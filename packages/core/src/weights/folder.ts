@@ -155,7 +155,10 @@ export async function recoverFolder(
   const olds = siblings.filter((s) => s.state === 'old');
   for (const s of siblings.filter((x) => x.state === 'tmp'))
     await rm(path(s.entry), { recursive: true, force: true });
-  let did = 'removed an incomplete copy';
+  let did =
+    readies.length > 0 || olds.length === 0
+      ? 'removed an incomplete copy'
+      : 'removed the copy a finished swap replaced';
   if (readies.length > 0) {
     // Several ready copies only if writers were killed repeatedly: the newest one wins.
     const times = await Promise.all(readies.map(async (r) => (await stat(path(r.entry))).mtimeMs));
