@@ -26,6 +26,8 @@ const epochs = Number(args.epochs);
 const pairsPerEpoch = 1024;
 const batchSize = 32;
 const common = [
+  '--epochs',
+  String(epochs),
   '--arch',
   'resnet18_w16',
   '--batch-size',
@@ -78,8 +80,6 @@ const t0 = siamese('pretrain on digits 0-4', [
   'train',
   '--data',
   'mnist:0-4',
-  '--epochs',
-  String(epochs),
   ...common,
   '--out',
   pre,
@@ -88,8 +88,6 @@ const t1 = siamese('digits 5-9 from scratch', [
   'train',
   '--data',
   'mnist:5-9',
-  '--epochs',
-  String(epochs),
   ...common,
   '--out',
   scratch,
@@ -98,8 +96,6 @@ const t2 = siamese('digits 5-9 fine-tuned from the 0-4 model', [
   'train',
   '--data',
   'mnist:5-9',
-  '--epochs',
-  String(epochs),
   ...common,
   '--init',
   join(pre, 'model'),

@@ -3,8 +3,7 @@
  * opset and strict shape inference) on every cut, folded and not, on the training graphs' losses and on
  * every eval conformance case.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -17,23 +16,11 @@ import {
 } from '@siamese/core';
 import { caseId, loadConformanceCases } from '@siamese/core/conformance';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CHECKER_SKIPPED, checkModels, hasOnnx } from './__fixtures__/onnx-checker.js';
 import { exportSiameseCut, SIAMESE_CUTS } from './cuts.js';
 import { exportOnnx } from './model.js';
 
-const PYTHON = '/usr/bin/python3';
 const cases = await loadConformanceCases();
-const hasOnnx = spawnSync(PYTHON, ['-c', 'import onnx'], { stdio: 'ignore' }).status === 0;
-
-/** Checks every file in one interpreter (importing onnx takes most of a second); prints `name: ok|error`. */
-const CHECK = `
-import sys, onnx
-for path in sys.argv[1:]:
-    try:
-        onnx.checker.check_model(onnx.load(path), full_check=True)
-        print(path, 'ok', sep='\\t')
-    except Exception as e:
-        print(path, ' '.join(str(e).split()), sep='\\t')
-`;
 
 function models(): Map<string, Uint8Array> {
   const input = { channels: 1, height: 32, width: 32 };
@@ -65,34 +52,16 @@ function models(): Map<string, Uint8Array> {
   return out;
 }
 
-describe.skipIf(!hasOnnx)(
-  hasOnnx
-    ? 'onnx.checker.check_model(full_check=True)'
-    : `onnx.checker SKIPPED: '${PYTHON} -c "import onnx"' fails (install Debian's python3-onnx to run it)`,
-  () => {
-    let dir = '';
-    afterAll(async () => {
-      if (dir) await rm(dir, { recursive: true, force: true });
-    });
+describe.skipIf(!hasOnnx)(hasOnnx ? 'onnx.checker.check_model(full_check=True)' : CHECKER_SKIPPED, () => {
+  let dir = '';
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
 
-    it('accepts every cut, folded and unfolded, the training graphs and every eval conformance case', async () => {
-      dir = await mkdtemp(join(tmpdir(), 'siamese-onnx-check-'));
-      const paths = new Map<string, string>();
-      for (const [name, bytes] of models()) {
-        const path = join(dir, `${name}.onnx`);
-        await writeFile(path, bytes);
-        paths.set(path, name);
-      }
-      const r = spawnSync(PYTHON, ['-c', CHECK, ...paths.keys()], { encoding: 'utf8', timeout: 60_000 });
-      expect(r.status, r.stderr).toBe(0);
-      const verdicts = Object.fromEntries(
-        r.stdout
-          .trim()
-          .split('\n')
-          .map((line) => line.split('\t') as [string, string])
-          .map(([path, verdict]) => [paths.get(path), verdict]),
-      );
-      expect(verdicts).toEqual(Object.fromEntries([...paths.values()].map((n) => [n, 'ok'])));
-    });
-  },
-);
+  it('accepts every cut, folded and unfolded, the training graphs and every eval conformance case', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'siamese-onnx-check-'));
+    const all = models();
+    const verdicts = await checkModels(all, dir);
+    expect(verdicts).toEqual(Object.fromEntries([...all.keys()].map((n) => [n, 'ok'])));
+  });
+});

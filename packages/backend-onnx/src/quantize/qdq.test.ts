@@ -3,23 +3,20 @@
  * python3-onnx, when installed), and the fusion proof: onnxruntime's own optimized graph (written
  * with optimizedModelFilePath) has no float Conv, Gemm or MatMul left, only integer kernels.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromBinary } from '@bufbuild/protobuf';
 import { GraphBuilder, initWeights, linear, Random, relu, siamese, type Tensor } from '@siamese/core';
 import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHECKER_SKIPPED, checkModels, hasOnnx } from '../export/__fixtures__/onnx-checker.js';
 import { exportSiameseCut } from '../export/cuts.js';
 import { exportOnnx } from '../export/model.js';
 import { type ModelProto, ModelProtoSchema, TensorProto_DataType } from '../proto/onnx_pb.js';
 import { SIZE, strokeImages, trainedLooking } from './__fixtures__/synthetic.js';
 import { calibrate } from './calibrate.js';
 import { QUANTIZATION_METADATA_KEY, quantizeQdq } from './qdq.js';
-
-const PYTHON = '/usr/bin/python3';
-const hasOnnx = spawnSync(PYTHON, ['-c', 'import onnx'], { stdio: 'ignore' }).status === 0;
 
 const graph = siamese({
   encoder: 'resnet10_w8',
@@ -258,39 +255,12 @@ describe('quantizeQdq refuses', () => {
   });
 });
 
-/** Checks every file in one interpreter; prints `path<TAB>ok|error`. */
-const CHECK = `
-import sys, onnx
-for path in sys.argv[1:]:
-    try:
-        onnx.checker.check_model(onnx.load(path), full_check=True)
-        print(path, 'ok', sep='\\t')
-    except Exception as e:
-        print(path, ' '.join(str(e).split()), sep='\\t')
-`;
-
 describe.skipIf(!hasOnnx)(
-  hasOnnx
-    ? 'onnx.checker.check_model(full_check=True) on the QDQ models'
-    : `onnx.checker SKIPPED: '${PYTHON} -c "import onnx"' fails (install Debian's python3-onnx to run it)`,
+  hasOnnx ? 'onnx.checker.check_model(full_check=True) on the QDQ models' : CHECKER_SKIPPED,
   () => {
     it('accepts the int8 encoder, head, pair (stacked and separate) and MatMul models', async () => {
-      const paths = new Map<string, string>();
-      for (const [name, bytes] of Object.entries(int8)) {
-        const path = join(dir, `${name}.onnx`);
-        await writeFile(path, bytes);
-        paths.set(path, name);
-      }
-      const r = spawnSync(PYTHON, ['-c', CHECK, ...paths.keys()], { encoding: 'utf8', timeout: 60_000 });
-      expect(r.status, r.stderr).toBe(0);
-      const verdicts = Object.fromEntries(
-        r.stdout
-          .trim()
-          .split('\n')
-          .map((line) => line.split('\t') as [string, string])
-          .map(([path, verdict]) => [paths.get(path), verdict]),
-      );
-      expect(verdicts).toEqual(Object.fromEntries([...paths.values()].map((n) => [n, 'ok'])));
+      const verdicts = await checkModels(Object.entries(int8), dir);
+      expect(verdicts).toEqual(Object.fromEntries(Object.keys(int8).map((n) => [n, 'ok'])));
     });
   },
 );
