@@ -76,22 +76,8 @@ const stepsPerEpoch = Math.floor(pairsPerEpoch / batchSize);
 const pre = join(out, 'pretrain-0-4');
 const scratch = join(out, 'scratch-5-9');
 const tuned = join(out, 'finetune-5-9');
-const t0 = siamese('pretrain on digits 0-4', [
-  'train',
-  '--data',
-  'mnist:0-4',
-  ...common,
-  '--out',
-  pre,
-]);
-const t1 = siamese('digits 5-9 from scratch', [
-  'train',
-  '--data',
-  'mnist:5-9',
-  ...common,
-  '--out',
-  scratch,
-]);
+const t0 = siamese('pretrain on digits 0-4', ['train', '--data', 'mnist:0-4', ...common, '--out', pre]);
+const t1 = siamese('digits 5-9 from scratch', ['train', '--data', 'mnist:5-9', ...common, '--out', scratch]);
 const t2 = siamese('digits 5-9 fine-tuned from the 0-4 model', [
   'train',
   '--data',
