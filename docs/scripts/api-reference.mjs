@@ -23,6 +23,8 @@ const PACKAGES = [
   { dir: 'backend-onnx', entries: ['src/index.ts'] },
   { dir: 'backend-tfjs', entries: ['src/index.ts'] },
   { dir: 'datasets', entries: ['src/index.ts'] },
+  { dir: 'gallery', entries: ['src/index.ts'] },
+  { dir: 'serve', entries: ['src/index.ts'] },
   { dir: 'cli', entries: ['src/index.ts'] },
 ];
 

@@ -15,14 +15,14 @@
 //    require() calls and run with node, loads the artifact and scores a pair. Node >= 20.19 loads
 //    the packages' ESM through require(); each `exports` entry has a `default` condition for it.
 // 4. The CLI without TensorFlow.js: in a second scratch project, `npm install` the @siamese/cli
-//    tarball with core, datasets and backend-onnx, and not @siamese/backend-tfjs (its optional
+//    tarball with core, datasets, backend-onnx, gallery and serve, and not @siamese/backend-tfjs (its optional
 //    peer): no @tensorflow package may be installed; `siamese --help`, `doctor`, `info`, `compare`
 //    and a short `train` (on onnxruntime) run, and `train --backend tfjs` stops with one line
 //    saying what to install.
 //
 // It builds nothing: run it after `pnpm build` (CI runs it after the tests and the docs build).
 // Exits non-zero with one line per problem. `--keep` leaves the temp folders for a look.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
   existsSync,
   lstatSync,
@@ -44,7 +44,14 @@ const KEEP = process.argv.includes('--keep');
 /** The packages the scratch project installs: what a user needs to score with a trained model. */
 const USER_INSTALL = ['@siamese/core', '@siamese/backend-onnx'];
 /** The packages the CLI's scratch project installs: the CLI and its dependencies, without tfjs. */
-const CLI_INSTALL = ['@siamese/cli', '@siamese/core', '@siamese/datasets', '@siamese/backend-onnx'];
+const CLI_INSTALL = [
+  '@siamese/cli',
+  '@siamese/core',
+  '@siamese/datasets',
+  '@siamese/backend-onnx',
+  '@siamese/gallery',
+  '@siamese/serve',
+];
 const started = Date.now();
 const problems = [];
 
@@ -536,6 +543,73 @@ run(process.execPath, ['make-model.mjs'], { cwd: cliScratch, env });
 expectRun(['--help'], 0, /\btrain\b[\s\S]*\bdoctor\b/, 'lists no commands');
 expectRun(['info', 'model'], 0, /resnet10_w8/, 'does not describe the model');
 const compared = expectRun(['compare', 'model', 'a.png', 'b.png'], 0, /\d\.\d+/, 'does not score the pair');
+// The gallery index: usearch's prebuilt binary loads from an install that ran no scripts.
+mkdirSync(join(cliScratch, 'images'));
+for (const f of ['a.png', 'b.png'])
+  writeFileSync(join(cliScratch, 'images', f), readFileSync(join(cliScratch, f)));
+expectRun(
+  ['index', 'build', 'model', 'images', '--out', 'gallery.index'],
+  0,
+  /^wrote gallery\.index \(2 items/m,
+  'does not build a gallery index',
+);
+const searched = expectRun(
+  ['search', 'model', 'a.png', '--index', 'gallery.index', '--top', '1'],
+  0,
+  /^ +1 +\d\.\d+ .*[ab]\.png$/m,
+  'does not search the gallery index',
+);
+// The HTTP service from the installed packages: its worker processes, fastify and prom-client.
+writeFileSync(join(cliScratch, 'pairs.csv'), 'a,b,label\na.png,b.png,0\na.png,a.png,1\n');
+expectRun(
+  ['score', 'model', 'pairs.csv', '--out', 'scores.csv'],
+  0,
+  /^wrote scores\.csv \(2 pairs/m,
+  'does not score a pairs CSV',
+);
+const served = await new Promise((done) => {
+  const child = spawn(bin, ['serve', 'model', '--port', '0', '--workers', '1', '--threads', '1'], {
+    cwd: cliScratch,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+  child.stdout.on('data', async (d) => {
+    out += d;
+    const url = /^listening {3}(\S+)/m.exec(out)?.[1];
+    if (!url || out.includes('[checked]')) return;
+    out += '[checked]';
+    try {
+      const form = new FormData();
+      for (const f of ['a', 'b'])
+        form.append(
+          f,
+          new Blob([readFileSync(join(cliScratch, `${f}.png`))], { type: 'image/png' }),
+          `${f}.png`,
+        );
+      const r = await fetch(`${url}/v1/compare`, { method: 'POST', body: form });
+      const body = await r.json();
+      out += `\ncompare: ${r.status} ${JSON.stringify(body)}\n`;
+      if (r.status !== 200 || typeof body.probability !== 'number')
+        fail(`siamese serve: POST /v1/compare answered ${r.status}`);
+    } catch (e) {
+      fail(`siamese serve: ${e.message}`);
+    }
+    child.kill('SIGTERM');
+  });
+  child.stderr.on('data', (d) => {
+    out += d;
+  });
+  child.on('exit', (code, signal) => {
+    clearTimeout(timer);
+    done({ code, signal, out });
+  });
+});
+if (served.code !== 0 || !/compare: 200/.test(served.out) || !/^stopped$/m.test(served.out))
+  fail(
+    `\`siamese serve\` did not answer a compare and stop on SIGTERM (exit ${served.code ?? served.signal}):\n${served.out}`,
+  );
 const doctor = expectRun(
   ['doctor'],
   0,
@@ -573,6 +647,8 @@ const trained = expectRun(
   'does not train on onnxruntime',
 );
 console.log(`  compare: ${compared.out.trim().split('\n')[0]}`);
+console.log(`  search on a gallery index: ${searched.out.trim().split('\n')[1]}`);
+console.log(`  serve: ${served.out.split('\n').find((l) => l.startsWith('compare: '))}`);
 console.log(`  doctor: ${doctor.out.split('\n').find((l) => /^\w+ +tfjs /.test(l))}`);
 console.log(`  train --backend tfjs: ${tfjs.err.trim()}`);
 console.log(

@@ -18,6 +18,7 @@ export {
   exportSiameseCut,
   SIAMESE_CUTS,
   type SiameseCutName,
+  type SiameseCutOptions,
   STACK_ENCODER_MAX_VALUES,
   siameseCut,
   stacksEncoder,
@@ -42,7 +43,7 @@ export {
 } from './export/triton.js';
 export { type Lowering, type LoweringArgs, OPSET } from './export/types.js';
 export { InputError } from './images.js';
-export { type ModelOptions, OnnxSiamese, type Scores } from './model.js';
+export { type ModelOptions, OnnxSiamese, type Precision, type Scores } from './model.js';
 /** The generated ONNX protobuf types (from the pinned onnx.proto), for code that builds or reads models. */
 export * as onnxProto from './proto/onnx_pb.js';
 export {
@@ -50,6 +51,9 @@ export {
   type CalibrationBatch,
   calibrate,
 } from './quantize/calibrate.js';
+export { calibrateSiamese } from './quantize/calibrate-siamese.js';
+export { pairRanges } from './quantize/pair-ranges.js';
+export type { QdqScope } from './quantize/plan.js';
 export { QUANTIZATION_METADATA_KEY, quantizeQdq } from './quantize/qdq.js';
 export {
   type ActivationRanges,

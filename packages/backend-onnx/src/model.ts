@@ -21,7 +21,14 @@ import { createSession, loadOrt, type OnnxSession, type SessionOptions } from '.
 export interface ModelOptions extends SessionOptions {
   /** Items per onnxruntime run; larger batches are split (bounds memory). Default 32. */
   readonly batchSize?: number;
+  /**
+   * 'auto' (default): the int8 models of a quantized artifact (`siamese export --quantize int8`),
+   * else fp32. 'fp32' runs a quantized artifact's fp32 weights; 'int8' requires the int8 models.
+   */
+  readonly precision?: 'auto' | Precision;
 }
+
+export type Precision = 'fp32' | 'int8';
 
 export interface Scores {
   readonly logit: Float32Array;
@@ -34,6 +41,8 @@ export class OnnxSiamese {
   private readonly sessions = new Map<SiameseCutName, Promise<OnnxSession>>();
   private readonly batchSize: number;
   readonly embeddingSize: number;
+  /** What the encoder runs in: int8 for a quantized artifact unless `precision: 'fp32'` was asked for. */
+  readonly precision: Precision;
 
   private constructor(
     readonly artifact: ModelArtifact,
@@ -42,6 +51,14 @@ export class OnnxSiamese {
     this.batchSize = options.batchSize ?? 32;
     if (!(Number.isInteger(this.batchSize) && this.batchSize >= 1))
       throw new InputError(`batchSize must be a positive integer, got ${options.batchSize}`);
+    const asked = options.precision ?? 'auto';
+    if (!['auto', 'fp32', 'int8'].includes(asked))
+      throw new InputError(`precision must be 'auto', 'fp32' or 'int8', got '${String(asked)}'`);
+    if (asked === 'int8' && !artifact.quantization)
+      throw new InputError(
+        "precision 'int8': the model has no int8 models (make them with siamese export MODEL --quantize int8)",
+      );
+    this.precision = asked === 'auto' ? (artifact.quantization ? 'int8' : 'fp32') : asked;
     this.embeddingSize = resnetEmbeddingSize(resolveSiamese(artifact.config).encoder);
   }
 
@@ -52,7 +69,7 @@ export class OnnxSiamese {
 
   static async fromArtifact(artifact: ModelArtifact, options: ModelOptions = {}): Promise<OnnxSiamese> {
     const m = new OnnxSiamese(artifact, options);
-    await m.session('pair'); // Fail fast on the device, and report it.
+    await m.session(m.firstCut()); // Fail fast on the device, and report it.
     return m;
   }
 
@@ -60,13 +77,21 @@ export class OnnxSiamese {
     return this.artifact.preprocessing;
   }
 
+  /** The decision threshold of the precision that runs (an int8 model has its own, re-calibrated). */
   get threshold(): Threshold | undefined {
+    if (this.precision === 'int8')
+      return this.artifact.quantization?.record.threshold ?? this.artifact.threshold;
     return this.artifact.threshold;
   }
 
   /** The device the pair session runs on, with every provider tried. */
   async device(): Promise<DeviceReport> {
-    return (await this.session('pair')).device;
+    return (await this.session(this.firstCut())).device;
+  }
+
+  /** The cut pairs are scored with (an int8 artifact without its pair cut scores them via its encoder). */
+  private firstCut(): SiameseCutName {
+    return this.precision === 'int8' && !this.artifact.quantization?.onnx.pair ? 'encoder' : 'pair';
   }
 
   /** Match probability of each pair (a[i], b[i]): batches [N, C, H, W] preprocessed like `preprocessing`. */
@@ -74,6 +99,9 @@ export class OnnxSiamese {
     const { channels: c, height: h, width: w } = this.preprocessing;
     const n = checkImages(a, 'a', c, h, w);
     sameBatch(n, checkImages(b, 'b', c, h, w), 'a', 'b');
+    // An int8 artifact without its pair cut: the int8 encoder, then the head (what the pair cut computes).
+    if (this.precision === 'int8' && !this.artifact.quantization?.onnx.pair)
+      return this.scoreEmbeddings(await this.embed(a), await this.embed(b));
     const [logit, probability] = await this.runChunked('pair', n, c * h * w, [h, w, c], { x1: a, x2: b }, [
       'logit',
       'probability',
@@ -118,10 +146,14 @@ export class OnnxSiamese {
   private session(cut: SiameseCutName): Promise<OnnxSession> {
     let s = this.sessions.get(cut);
     if (!s) {
-      const { graph, weights, preprocessing, threshold } = this.artifact;
-      const bytes = exportSiameseCut(graph, weights, cut, {
-        metadata: { preprocessing, ...(threshold ? { threshold } : {}) },
-      });
+      const { graph, weights, preprocessing, quantization } = this.artifact;
+      const threshold = this.threshold;
+      const int8 = this.precision === 'int8' && cut !== 'head' ? quantization?.onnx[cut] : undefined;
+      const bytes =
+        int8 ??
+        exportSiameseCut(graph, weights, cut, {
+          metadata: { preprocessing, ...(threshold ? { threshold } : {}) },
+        });
       s = createSession(bytes, this.options);
       s.catch(() => this.sessions.delete(cut));
       this.sessions.set(cut, s);

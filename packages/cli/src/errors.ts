@@ -35,3 +35,8 @@ export class ConfigError extends Error {
     super(issues.map((i) => issueLine(file, i)).join('\n'));
   }
 }
+
+/** An int8 model that costs more accuracy than the targets allow: exit code 1, nothing written. */
+export class QuantizeError extends Error {
+  override name = 'QuantizeError';
+}

@@ -4,6 +4,7 @@
 
 export * from './artifact/index.js';
 export * from './autodiff/index.js';
+export * from './embeddings/index.js';
 export { type AttrsInput, GraphBuilder, type ParamOptions } from './ir/builder.js';
 export { GraphError, ShapeError } from './ir/errors.js';
 export { type Cut, extract } from './ir/extract.js';

@@ -78,7 +78,37 @@ export async function describeFailure(
   const raw = oneLine(String((error as Error)?.message ?? error));
   const read = await readHead(file);
   if (read instanceof DatasetError) return read;
-  const header = await sharp(file, { limitInputPixels: false })
+  return classify(file, file, read.size, read.head, error, raw, pixelLimit, sharp);
+}
+
+/**
+ * The same for an encoded image held in memory (an upload): the messages name no file; the
+ * caller says where the bytes came from.
+ */
+export async function describeBytesFailure(
+  bytes: Uint8Array,
+  error: unknown,
+  pixelLimit: number,
+  sharp: SharpModule,
+): Promise<DatasetError> {
+  const raw = oneLine(String((error as Error)?.message ?? error));
+  if (bytes.length === 0)
+    return datasetError('invalid-image', 'empty (0 bytes), not an image', undefined, error);
+  return classify(bytes, undefined, bytes.length, bytes.subarray(0, 12), error, raw, pixelLimit, sharp);
+}
+
+/** Over the pixel limit, a damaged image, or not an image at all: told by the header and the signature. */
+async function classify(
+  input: string | Uint8Array,
+  file: string | undefined,
+  size: number,
+  head: Uint8Array,
+  error: unknown,
+  raw: string,
+  pixelLimit: number,
+  sharp: SharpModule,
+): Promise<DatasetError> {
+  const header = await sharp(input, { limitInputPixels: false })
     .metadata()
     .catch(() => undefined);
   const pixels = (header?.width ?? 0) * (header?.height ?? 0);
@@ -90,12 +120,7 @@ export async function describeFailure(
       error,
     );
   }
-  if (pixels > 0 || hasImageSignature(read.head))
+  if (pixels > 0 || hasImageSignature(head))
     return datasetError('invalid-image', `corrupt or truncated image (${raw})`, file, error);
-  return datasetError(
-    'invalid-image',
-    `not an image sharp can read (${read.size} bytes; ${raw})`,
-    file,
-    error,
-  );
+  return datasetError('invalid-image', `not an image sharp can read (${size} bytes; ${raw})`, file, error);
 }

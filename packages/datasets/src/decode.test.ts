@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { decodeImage, decodeItem, probeImage, verifyImage } from './decode.js';
+import { decodeImage, decodeImageBytes, decodeItem, probeImage, verifyImage } from './decode.js';
 import { DatasetError } from './errors.js';
 
 const FOLDER = fileURLToPath(new URL('./__fixtures__/folder/', import.meta.url));
@@ -196,5 +196,36 @@ describe('bad input', () => {
     await expect(
       decodeImage(`${FOLDER}circle/circle-1.png`, { channels: 1, width: 0, height: 8 }),
     ).rejects.toThrow('decode: width must be a positive integer, got 0');
+  });
+});
+
+describe('decodeImageBytes', () => {
+  it('decodes bytes in memory exactly as decodeImage decodes the file', async () => {
+    const file = `${FOLDER}circle/circle-2.jpg`;
+    const o = { channels: 3, width: 12, height: 10 } as const;
+    const fromBytes = await decodeImageBytes(await readFile(file), o);
+    const fromFile = await decodeImage(file, o);
+    expect(fromBytes.data).toEqual(fromFile.data);
+  });
+
+  it.each([
+    ['zero.png', /^dataset: empty \(0 bytes\), not an image$/],
+    ['truncated.png', /^dataset: corrupt or truncated image \(/],
+    ['text.jpg', /^dataset: not an image sharp can read \(\d+ bytes; /],
+  ])('says what is wrong with %s, naming no file', async (name, message) => {
+    const bytes = await readFile(BROKEN + name);
+    const e = await decodeImageBytes(bytes, { channels: 1, width: 8, height: 8 }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(DatasetError);
+    expect((e as DatasetError).message).toMatch(message);
+    expect((e as DatasetError).file).toBeUndefined();
+    expect((e as DatasetError).message).not.toContain(BROKEN);
+  });
+
+  it('refuses an image over the pixel limit before decoding it', async () => {
+    const bytes = await readFile(`${FOLDER}circle/circle-1.png`);
+    const e = await decodeImageBytes(bytes, { channels: 1, width: 8, height: 8, pixelLimit: 16 }).catch(
+      (x: unknown) => x,
+    );
+    expect((e as DatasetError).code).toBe('pixel-limit');
   });
 });

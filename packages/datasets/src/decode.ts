@@ -6,7 +6,7 @@
  */
 import type { Sharp, default as SharpFn } from 'sharp';
 import type { Item, RawPixels } from './dataset.js';
-import { describeFailure } from './decode-failure.js';
+import { describeBytesFailure, describeFailure } from './decode-failure.js';
 import { DatasetError, datasetError, oneLine } from './errors.js';
 
 /** 8192 x 8192: far above any training image, far below what exhausts memory. */
@@ -115,10 +115,10 @@ export async function probeImage(file: string, options: { pixelLimit?: number } 
   }
 }
 
-function pipeline(sharp: SharpModule, input: string | RawPixels, o: DecodeOptions): Sharp {
+function pipeline(sharp: SharpModule, input: string | Uint8Array | RawPixels, o: DecodeOptions): Sharp {
   const pixelLimit = o.pixelLimit ?? DEFAULT_PIXEL_LIMIT;
   const image =
-    typeof input === 'string'
+    typeof input === 'string' || input instanceof Uint8Array
       ? sharp(input, { limitInputPixels: pixelLimit, autoOrient: true, failOn: 'warning' })
       : sharp(input.data, {
           raw: { width: input.width, height: input.height, channels: input.channels as 1 | 2 | 3 | 4 },
@@ -173,6 +173,36 @@ export async function decodeImage(input: string | RawPixels, options: DecodeOpti
       );
     }
     throw await describeFailure(input, e, o.pixelLimit ?? DEFAULT_PIXEL_LIMIT, sharp);
+  }
+}
+
+/**
+ * Decodes an encoded image held in memory (an HTTP upload, a blob from a database) exactly as
+ * decodeImage decodes a file: same formats, orientation, pixel limit and resizing. Failures are
+ * DatasetErrors without a file (`dataset: corrupt or truncated image (...)`): the caller names
+ * where the bytes came from.
+ */
+export async function decodeImageBytes(bytes: Uint8Array, options: DecodeOptions): Promise<DecodedImage> {
+  checkOptions(options);
+  const sharp = await loadSharp();
+  const o = options;
+  const pixelLimit = o.pixelLimit ?? DEFAULT_PIXEL_LIMIT;
+  try {
+    if (bytes.length === 0) throw new Error('empty input');
+    const { data, info } = await pipeline(sharp, bytes, o).toBuffer({ resolveWithObject: true });
+    if (info.width !== o.width || info.height !== o.height || info.channels !== o.channels) {
+      throw new Error(
+        `decoded to ${info.width}x${info.height}x${info.channels}, expected ${o.width}x${o.height}x${o.channels}`,
+      );
+    }
+    return {
+      width: info.width,
+      height: info.height,
+      channels: info.channels,
+      data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+    };
+  } catch (e) {
+    throw await describeBytesFailure(bytes, e, pixelLimit, sharp);
   }
 }
 

@@ -23,6 +23,7 @@ export {
   type DecodedImage,
   type DecodeOptions,
   decodeImage,
+  decodeImageBytes,
   decodeItem,
   IMAGE_EXTENSIONS,
   type ImageInfo,

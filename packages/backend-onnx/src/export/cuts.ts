@@ -8,6 +8,9 @@
  */
 import { extract, type Graph, GraphError, type Tensor, weightsForGraph } from '@siamese/core';
 import type { ValueInfoProto } from '../proto/onnx_pb.js';
+import { pairRanges } from '../quantize/pair-ranges.js';
+import { quantizeQdq } from '../quantize/qdq.js';
+import type { ActivationRanges } from '../quantize/ranges.js';
 import { attr, LoweringContext } from './context.js';
 import { foldBatchNorm } from './fold.js';
 import { lowerGraph } from './graph.js';
@@ -50,6 +53,15 @@ export function siameseCut(graph: Graph, cut: 'encoder' | 'head'): Graph {
   });
 }
 
+export interface SiameseCutOptions extends ExportOptions {
+  /**
+   * Ranges from `calibrateSiamese` (the encoder cut calibrated on real images): the cut is written
+   * in int8 QDQ form. The pair cut is quantized up to its embeddings and its head stays float, as
+   * does the head cut, which cannot be quantized.
+   */
+  readonly quantize?: ActivationRanges;
+}
+
 /**
  * Exports one cut as a serialized ModelProto. `weights` are checked against the WHOLE Siamese graph
  * first, so a wrong file is reported the same way whichever cut is asked for.
@@ -58,11 +70,13 @@ export function exportSiameseCut(
   graph: Graph,
   weights: ReadonlyMap<string, Tensor>,
   cut: SiameseCutName,
-  opts: ExportOptions = {},
+  opts: SiameseCutOptions = {},
 ): Uint8Array {
   if (!SIAMESE_CUTS.includes(cut)) {
     throw new Error(`export: unknown cut '${String(cut)}' (expected one of: ${SIAMESE_CUTS.join(', ')})`);
   }
+  const { quantize, ...fp32 } = opts;
+  if (quantize) return quantizedCut(graph, weights, cut, fp32, quantize);
   requireSiamese(graph);
   const checked = weightsForGraph(graph, weights);
   const body = cut === 'pair' ? pairModel(graph, checked, opts) : singleModel(graph, checked, cut, opts);
@@ -71,6 +85,27 @@ export function exportSiameseCut(
     { graph, name: `${graph.name}_${cut}`, ...body, metadata: { [CUT_METADATA_KEY]: cut } },
     { docString: CUT_DOCS[cut], ...opts },
   );
+}
+
+function quantizedCut(
+  graph: Graph,
+  weights: ReadonlyMap<string, Tensor>,
+  cut: SiameseCutName,
+  opts: ExportOptions,
+  ranges: ActivationRanges,
+): Uint8Array {
+  if (cut === 'head') {
+    throw new Error(
+      'export: the head cut stays fp32 (it runs on embeddings: int8 would cost accuracy and save no time); quantize the pair or encoder cut',
+    );
+  }
+  if (opts.foldBatchNorm === false) {
+    throw new Error('export: int8 needs BatchNorm folded into the convolutions; leave foldBatchNorm on');
+  }
+  const encoder = exportSiameseCut(graph, weights, 'encoder', opts);
+  if (cut === 'encoder') return quantizeQdq(encoder, ranges);
+  const pair = exportSiameseCut(graph, weights, 'pair', opts);
+  return quantizeQdq(pair, pairRanges(pair, encoder, ranges), { upTo: ['embeddingA', 'embeddingB'] });
 }
 
 type Prepared = { readonly graph: Graph; readonly weights: ReadonlyMap<string, Tensor> };

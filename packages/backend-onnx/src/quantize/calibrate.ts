@@ -15,13 +15,13 @@ import { entropyRange } from './entropy.js';
 import { type GraphView, viewModel } from './graph.js';
 import type { Range } from './params.js';
 import { percentileRange } from './percentile.js';
-import { planQdq } from './plan.js';
+import { planQdq, type QdqScope } from './plan.js';
 import { type ActivationRanges, CALIBRATION_METHODS, type CalibrationMethod } from './ranges.js';
 
 /** One batch: images [N, C, H, W] for a one-input model (an encoder cut), else a tensor per input name. */
 export type CalibrationBatch = Tensor<'float32'> | Readonly<Record<string, Tensor<'float32'>>>;
 
-export interface CalibrateOptions {
+export interface CalibrateOptions extends QdqScope {
   /** Default 'minmax'. */
   readonly method?: CalibrationMethod;
   /** 'percentile': the share of values kept, in percent (the rest is cut equally from both tails). Default 99.999. */
@@ -54,7 +54,7 @@ export async function calibrate(
     throw new Error(`calibrate: bins must be an even integer >= 2, got ${bins}`);
   }
   const view = viewModel(model, 'calibrate');
-  const targets = planQdq(view, 'calibrate').calibrated;
+  const targets = planQdq(view, 'calibrate', o.upTo ? { upTo: o.upTo } : {}).calibrated;
   const collectors = targets.map((t) => new ValueCollector(t, method === 'minmax' ? undefined : bins));
   const fetched = targets.filter((t) => !view.inputs.includes(t));
   const { session } = await createSession(observing(view, fetched), {

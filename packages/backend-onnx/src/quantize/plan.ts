@@ -43,10 +43,21 @@ export interface QdqPlan {
 const QLINEAR = new Set(['Add', 'GlobalAveragePool', 'AveragePool']);
 const SHARED = new Set(['MaxPool', 'Flatten', 'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze']);
 
+/** What part of a model to quantize. */
+export interface QdqScope {
+  /**
+   * Quantize only the nodes these values depend on (a Siamese pair cut up to its embeddings, so its
+   * head stays float); default: the whole model.
+   */
+  readonly upTo?: readonly string[];
+}
+
 /** `who` prefixes the error for a model with nothing worth quantizing. */
-export function planQdq(view: GraphView, who: string): QdqPlan {
+export function planQdq(view: GraphView, who: string, scope: QdqScope = {}): QdqPlan {
+  const inScope = scope.upTo ? ancestors(view, scope.upTo, who) : undefined;
   const groups = new Map<NodeProto, Group>();
   for (const node of view.graph.node) {
+    if (inScope && !inScope.has(node)) continue;
     const g = group(view, node);
     if (g) groups.set(node, g);
   }
@@ -89,6 +100,23 @@ export function planQdq(view: GraphView, who: string): QdqPlan {
     }
   }
   return { groups, quantized, calibrated };
+}
+
+/** The nodes that `values` depend on. */
+function ancestors(view: GraphView, values: readonly string[], who: string): Set<NodeProto> {
+  const found = new Set<NodeProto>();
+  const stack = [...values];
+  for (const v of values) {
+    if (!view.producer.has(v))
+      throw new Error(`${who}: upTo names '${v}', which no node of the model computes`);
+  }
+  while (stack.length > 0) {
+    const node = view.producer.get(stack.pop()!);
+    if (!node || found.has(node)) continue;
+    found.add(node);
+    stack.push(...node.input.filter((i) => i !== ''));
+  }
+  return found;
 }
 
 /** The group `node` heads, or undefined when it stays float. */

@@ -18,7 +18,7 @@ import {
 import { dimsOf, floatInitializer, type GraphView, viewModel } from './graph.js';
 import { initializer } from './initializers.js';
 import { type ActivationParams, activationParams, quantizeBias, quantizeWeight } from './params.js';
-import { type Group, planQdq, type QdqPlan } from './plan.js';
+import { type Group, planQdq, type QdqPlan, type QdqScope } from './plan.js';
 import type { ActivationRanges } from './ranges.js';
 
 /** metadata_props key describing how the model was quantized (JSON). */
@@ -30,10 +30,13 @@ interface Stored extends ActivationParams {
   readonly zeroPointName: string;
 }
 
-/** Rewrites a fp32 ONNX model (e.g. an encoder cut) into QDQ form with `ranges` from `calibrate` on it. */
-export function quantizeQdq(model: Uint8Array, ranges: ActivationRanges): Uint8Array {
+/**
+ * Rewrites a fp32 ONNX model (e.g. an encoder cut) into QDQ form with `ranges` from `calibrate` on
+ * it (with the same scope).
+ */
+export function quantizeQdq(model: Uint8Array, ranges: ActivationRanges, scope: QdqScope = {}): Uint8Array {
   const view = viewModel(model, 'quantizeQdq');
-  const plan = planQdq(view, 'quantizeQdq');
+  const plan = planQdq(view, 'quantizeQdq', scope);
   const rw = new Rewrite(view, plan, ranges);
   rw.run();
   const { graph } = view;

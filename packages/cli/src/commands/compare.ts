@@ -41,7 +41,7 @@ export const compare: CommandDef = {
           ? 'decision    none: the model has no calibrated threshold (eval reports the EER threshold)'
           : `decision    ${same ? 'same' : 'different'} (threshold ${thresholdText(threshold!)})`,
       );
-      io.out(deviceLine(device));
+      io.out(deviceLine(device, model.precision));
     } finally {
       await model.dispose();
     }

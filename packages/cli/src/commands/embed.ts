@@ -98,7 +98,7 @@ export const embed: CommandDef = {
       io.out(
         `wrote ${out} (${count(items.length, 'embedding')} of ${model.embeddingSize} floats, ${bytes(size)})`,
       );
-      io.out(deviceLine(device));
+      io.out(deviceLine(device, model.precision));
     } finally {
       await model.dispose();
     }

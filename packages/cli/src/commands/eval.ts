@@ -87,7 +87,7 @@ export const evalCommand: CommandDef = {
         return;
       }
       for (const line of formatReport(dir, sel.description, report)) io.out(line);
-      io.out(deviceLine(device));
+      io.out(deviceLine(device, model.precision));
     } finally {
       await model.dispose();
     }

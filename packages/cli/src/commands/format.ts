@@ -14,9 +14,11 @@ export function thresholdText(t: Threshold): string {
 }
 
 /** `device      onnxruntime cpu (requested auto; cuda not used: ...)` */
-export function deviceLine(r: DeviceReport): string {
+/** Where the model ran, and in which precision when that is int8. */
+export function deviceLine(r: DeviceReport, precision = 'fp32'): string {
   const failed = r.attempts.filter((a) => !a.ok).map((a) => `${a.provider} not used: ${a.error}`);
-  return `device      onnxruntime ${r.provider} (requested ${r.requested}${failed.length ? `; ${failed.join('; ')}` : ''})`;
+  const int8 = precision === 'fp32' ? '' : `, ${precision} model`;
+  return `device      onnxruntime ${r.provider}${int8} (requested ${r.requested}${failed.length ? `; ${failed.join('; ')}` : ''})`;
 }
 
 export function fixed(v: number, digits = 4): string {

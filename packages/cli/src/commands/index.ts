@@ -5,9 +5,12 @@ import { doctor } from './doctor.js';
 import { embed } from './embed.js';
 import { evalCommand } from './eval.js';
 import { exportCommand } from './export.js';
+import { galleryIndex } from './gallery-index.js';
 import { info } from './info.js';
 import { lintCommand } from './lint.js';
+import { score } from './score.js';
 import { search } from './search.js';
+import { serve } from './serve.js';
 import { trainCommand } from './train.js';
 import type { CommandDef } from './types.js';
 
@@ -19,6 +22,9 @@ export const COMMANDS: readonly CommandDef[] = [
   exportCommand,
   embed,
   search,
+  galleryIndex,
+  score,
+  serve,
   convert,
   info,
   doctor,

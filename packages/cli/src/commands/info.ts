@@ -11,6 +11,7 @@ import {
   type Graph,
   isResNetPreset,
   loadModel,
+  type ModelArtifact,
   printGraph,
   RESNET_PRESETS,
   type SiameseConfig,
@@ -20,6 +21,7 @@ import {
 import { configFor, setting } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import type { Output } from '../io.js';
+import { comparisonLines } from '../quantize/format.js';
 import { thresholdText } from './format.js';
 import { configOption } from './options.js';
 import { parseSize, positiveInt } from './parse.js';
@@ -163,6 +165,8 @@ async function modelInfo(dir: string, batch: number, args: ParsedArgs, io: Outpu
           config,
           preprocessing: p,
           threshold: threshold ?? null,
+          precision: model.quantization?.precision ?? 'fp32',
+          ...(model.quantization ? { quantization: model.quantization.record } : {}),
           metrics: metrics ?? {},
           ...(model.provenance ? { provenance: model.provenance } : {}),
           ...summary,
@@ -185,14 +189,30 @@ async function modelInfo(dir: string, batch: number, args: ParsedArgs, io: Outpu
     `preprocessing ${p.channels === 1 ? 'grayscale' : p.channels === 3 ? 'RGB' : `${p.channels} channels`} ${p.height}x${p.width}, resize ${p.resize}, mean [${p.mean.join(', ')}], std [${p.std.join(', ')}]`,
   );
   io.out(
-    `threshold   ${threshold ? thresholdText(threshold) : 'none (not calibrated: compare gives probabilities without a decision)'}`,
+    `threshold   ${threshold ? thresholdText(threshold) : 'none (not calibrated: compare gives probabilities without a decision)'}${model.quantization ? ' (fp32)' : ''}`,
   );
+  for (const line of precisionLines(model)) io.out(line);
   const entries = Object.entries(metrics ?? {});
   io.out(
     `metrics     ${entries.length ? entries.map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(4)}`).join(', ') : 'none recorded'}`,
   );
   for (const line of provenanceLines(model.provenance)) io.out(line);
   if (args.values.graph) io.out(printGraph(graph));
+}
+
+/** fp32, or how the int8 cuts were made and what they cost against fp32. */
+function precisionLines(model: ModelArtifact): string[] {
+  const q = model.quantization;
+  if (!q) return ['precision   fp32'];
+  const r = q.record;
+  const cuts = (['encoder', 'pair'] as const).filter((c) => q.onnx[c]).join(' and ');
+  return [
+    `precision   int8, ${r.format} (activations ${r.activations}, weights ${r.weights}); ${cuts} cuts in int8, the head in fp32; every command runs it`,
+    `calibrated  ${r.calibration.method} on ${r.calibration.images} images: ${r.calibration.data}`,
+    `int8 threshold ${r.threshold ? thresholdText(r.threshold) : 'none'}`,
+    `int8 vs fp32 on ${r.comparison.data}:`,
+    ...comparisonLines(r.comparison),
+  ];
 }
 
 /** Where a trained model came from, as `siamese train` records it in model.json. */

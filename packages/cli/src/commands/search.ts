@@ -1,9 +1,12 @@
-/** `siamese search MODEL QUERY --index FILE`: the gallery images most likely to match a query. */
-import { sigmoid } from '@siamese/core';
+/**
+ * `siamese search MODEL QUERY --index FILE|GALLERY`: the gallery images most likely to match a
+ * query. An embeddings file (siamese embed) is searched exactly: the head scores every item. A
+ * gallery index folder (siamese index build) is searched in two stages: the nearest embeddings
+ * from the ANN index, re-ranked by the head.
+ */
+import { modelFingerprint } from '@siamese/core';
 import { configFor } from '../config/load.js';
 import { UsageError } from '../errors.js';
-import { headLogits } from '../infer/embed.js';
-import { loadEmbeddings, modelFingerprint } from '../infer/embeddings-file.js';
 import { readImages } from '../infer/images.js';
 import { openModel } from '../infer/model.js';
 import { deviceLine, thresholdText } from './format.js';
@@ -13,71 +16,114 @@ import type { CommandDef } from './types.js';
 
 export const search: CommandDef = {
   name: 'search',
-  summary: 'the top matches of a query image in an embeddings file (from embed)',
+  summary: 'the top matches of a query image in an embeddings file (embed) or a gallery index (index build)',
   positionals: ['MODEL', 'QUERY'],
   options: {
-    index: { type: 'string', value: 'FILE', description: 'the embeddings file written by siamese embed' },
+    index: {
+      type: 'string',
+      value: 'FILE|GALLERY',
+      description:
+        'the embeddings file written by siamese embed, or a gallery folder from siamese index build',
+    },
     top: { type: 'string', value: 'K', default: '5', description: 'how many matches to print' },
+    candidates: {
+      type: 'string',
+      value: 'N',
+      description: 'gallery index: nearest embeddings the head re-ranks (default 10 x --top)',
+    },
+    'expansion-search': {
+      type: 'string',
+      value: 'N',
+      description: "gallery index: HNSW search breadth for this search (default: the gallery's setting)",
+    },
     ...inferOptions,
     json: jsonOption,
   },
   details:
-    'The query is embedded once; every stored embedding is then scored against it by the head alone (no image work), so a gallery of thousands takes milliseconds. Scores are match probabilities; with a calibrated threshold each match is marked same or different.',
-  examples: ['siamese search model query.png --index gallery.safetensors --top 10'],
+    'The query is embedded once. With an embeddings file every stored embedding is then scored against it by the head alone (no image work), so a gallery of thousands takes milliseconds. With a gallery index the ANN index finds the nearest embeddings (L2, or cosine for a cosine head) and the head re-ranks them: milliseconds for a million items. Scores are match probabilities; with a calibrated threshold each match is marked same or different.',
+  examples: [
+    'siamese search model query.png --index gallery.safetensors --top 10',
+    'siamese search model query.png --index gallery.index --top 10 --candidates 200',
+  ],
   async run(args, io) {
     const [dir, query] = args.positionals as [string, string];
-    const indexFile = str(args.values.index);
-    if (indexFile === undefined)
-      throw new UsageError('needs --index FILE (an embeddings file from siamese embed)');
+    const indexPath = str(args.values.index);
+    if (indexPath === undefined)
+      throw new UsageError(
+        'needs --index FILE (an embeddings file from siamese embed, or a gallery from siamese index build)',
+      );
     const top = positiveInt('top', String(args.values.top));
+    const candidatesFlag = str(args.values.candidates);
+    const candidates = candidatesFlag === undefined ? undefined : positiveInt('candidates', candidatesFlag);
+    if (candidates !== undefined && candidates < top)
+      throw new UsageError(`--candidates must be at least --top (${top}), got ${candidates}`);
+    const ef = str(args.values['expansion-search']);
+    const expansionSearch = ef === undefined ? undefined : positiveInt('expansion-search', ef);
     const settings = inferSettings(args, await configFor(args));
-    const index = await loadEmbeddings(indexFile);
+    const g = await import('@siamese/gallery');
+    const asUsage = (e: unknown): never => {
+      if (e instanceof g.GalleryError) throw new UsageError(e.message, { cause: e });
+      throw e;
+    };
     const model = await openModel(dir, settings);
     try {
-      const d = model.embeddingSize;
-      const n = index.items.length;
-      if (index.embeddings.shape[1] !== d) {
+      const plan = g.searchPlan(model.artifact.config, model.artifact.weights);
+      const gallery = await g
+        .openGallery(indexPath, {
+          metric: plan.metric,
+          ...(expansionSearch !== undefined ? { expansionSearch } : {}),
+        })
+        .catch(asUsage);
+      const info = gallery.info();
+      const exhaustive = info.kind === 'embeddings-file';
+      if (exhaustive && (candidates !== undefined || expansionSearch !== undefined))
         throw new UsageError(
-          `index ${indexFile} holds ${index.embeddings.shape[1]}-float embeddings but the model makes ${d}: it was embedded by another model`,
+          `--${candidates !== undefined ? 'candidates' : 'expansion-search'} is for a gallery index; an embeddings file is searched exhaustively`,
         );
-      }
-      if (index.model !== modelFingerprint(model.artifact)) {
-        throw new UsageError(
-          `index ${indexFile} was embedded by another model (or other weights); run siamese embed with this model again`,
+      try {
+        g.checkModel(
+          info,
+          { fingerprint: modelFingerprint(model.artifact), dimension: model.embeddingSize },
+          `index ${indexPath}`,
         );
+      } catch (e) {
+        asUsage(e);
       }
       const q = await model.embed(await readImages([query], model.preprocessing));
-      // Row n of the table is the query: head(query, item) for every item.
-      const table = new Float32Array((n + 1) * d);
-      table.set(index.embeddings.data);
-      table.set(q.data, n * d);
-      const logits = await headLogits(
-        model,
-        table,
-        new Int32Array(n).fill(n),
-        Int32Array.from({ length: n }, (_, i) => i),
-      );
-      const order = Array.from({ length: n }, (_, i) => i)
-        .sort((x, y) => logits[y]! - logits[x]!)
-        .slice(0, top);
-      const threshold = model.threshold;
-      const matches = order.map((i, rank) => {
-        const probability = sigmoid(logits[i]!);
-        const item = index.items[i]!;
-        return {
-          rank: rank + 1,
-          probability,
-          same: threshold ? probability >= threshold.probability : null,
-          id: item.id,
-          ...(item.path !== undefined ? { path: item.path } : {}),
-          ...(item.class !== undefined ? { class: item.class } : {}),
-        };
+      const started = performance.now();
+      const found = await g.searchGallery(gallery, q.data, {
+        k: top,
+        scorer: g.headScorer(model),
+        candidates: exhaustive
+          ? Number.POSITIVE_INFINITY
+          : (candidates ?? g.DEFAULT_CANDIDATES_PER_MATCH * top),
       });
+      const searchMs = performance.now() - started;
+      const n = info.size;
+      const threshold = model.threshold;
+      const matches = found.map((m) => ({
+        rank: m.rank,
+        probability: m.probability,
+        same: threshold ? m.probability >= threshold.probability : null,
+        id: m.id,
+        ...(m.path !== undefined ? { path: m.path } : {}),
+        ...(m.label !== undefined ? { class: m.label } : {}),
+      }));
       const device = await model.device();
       if (args.values.json) {
         io.out(
           JSON.stringify(
-            { query, index: indexFile, gallery: n, threshold: threshold ?? null, matches, device },
+            {
+              query,
+              index: indexPath,
+              kind: info.kind,
+              gallery: n,
+              candidates: exhaustive ? n : Math.min(n, candidates ?? g.DEFAULT_CANDIDATES_PER_MATCH * top),
+              searchMs,
+              threshold: threshold ?? null,
+              matches,
+              device,
+            },
             null,
             2,
           ),
@@ -94,7 +140,7 @@ export const search: CommandDef = {
           `${String(m.rank).padStart(4)}  ${m.probability.toFixed(4)}${decision}  ${m.path ?? m.id}${cls}`,
         );
       }
-      io.out(deviceLine(device));
+      io.out(deviceLine(device, model.precision));
     } finally {
       await model.dispose();
     }

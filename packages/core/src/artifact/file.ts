@@ -1,4 +1,5 @@
 /** Reads and writes model artifact folders (Node only). */
+import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { toJSON } from '../ir/serialize.js';
@@ -14,8 +15,9 @@ import {
   type ModelArtifact,
   WEIGHTS_FILE,
 } from './model.js';
-import { readModelJson } from './model-json.js';
+import { type QuantizationJson, readModelJson } from './model-json.js';
 import { checkPreprocessing } from './preprocessing.js';
+import { QUANTIZED_CUTS, type Quantization, quantizedFile } from './quantization.js';
 import { FieldProblem, isRecord } from './schema.js';
 
 /**
@@ -32,6 +34,7 @@ export async function writeModelFiles(dir: string, model: ModelArtifact): Promis
   const problem = checkPreprocessing(model.preprocessing);
   if (problem) throw new ArtifactError(`model: ${problem}`);
   const weights = weightsForGraph(model.graph, model.weights);
+  const quantization = model.quantization ? await writeQuantized(dir, model.quantization) : undefined;
   await saveWeights(join(dir, WEIGHTS_FILE), weights, { format: MODEL_FORMAT });
   const json = {
     format: MODEL_FORMAT,
@@ -42,12 +45,46 @@ export async function writeModelFiles(dir: string, model: ModelArtifact): Promis
     threshold: model.threshold ?? null,
     metrics: model.metrics ?? {},
     ...(model.provenance ? { provenance: model.provenance } : {}),
+    ...(quantization ? { quantization } : {}),
     graph: toJSON(model.graph),
   };
   await writeFileAtomic(
     join(dir, MODEL_FILE),
     new TextEncoder().encode(`${JSON.stringify(json, null, 1)}\n`),
   );
+}
+
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+/** Writes the quantized ONNX files; returns model.json's `quantization` with their hashes. */
+async function writeQuantized(dir: string, q: Quantization): Promise<Record<string, unknown>> {
+  const files: Record<string, { sha256: string; bytes: number }> = {};
+  for (const cut of QUANTIZED_CUTS) {
+    const bytes = q.onnx[cut];
+    if (!bytes) continue;
+    await writeFileAtomic(join(dir, quantizedFile(cut)), bytes);
+    files[cut] = { sha256: sha256(bytes), bytes: bytes.length };
+  }
+  return { precision: q.precision, files, ...q.record };
+}
+
+/** Reads the quantized files model.json names, each checked against its recorded hash. */
+async function readQuantized(dir: string, q: QuantizationJson): Promise<Quantization> {
+  const onnx: { encoder?: Uint8Array; pair?: Uint8Array } = {};
+  for (const cut of QUANTIZED_CUTS) {
+    const entry = q.files[cut];
+    if (!entry) continue;
+    const path = join(dir, quantizedFile(cut));
+    const bytes = await readFile(path).catch(() => undefined);
+    if (!bytes) throw new ArtifactError(`model: ${path} is missing (model.json's quantization names it)`);
+    if (bytes.length !== entry.bytes || sha256(bytes) !== entry.sha256) {
+      throw new ArtifactError(
+        `model: ${path} is not the file model.json's quantization recorded (its sha256 differs); export the int8 model again`,
+      );
+    }
+    onnx[cut] = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  return { precision: q.precision, onnx: onnx as Quantization['onnx'], record: q.record };
 }
 
 /**
@@ -82,7 +119,7 @@ export async function loadModel(dir: string): Promise<ModelArtifact> {
       `model: ${jsonPath} has formatVersion ${JSON.stringify(raw.formatVersion)}; this version reads ${MODEL_FORMAT_VERSION}`,
     );
   }
-  let model: Omit<ModelArtifact, 'weights'>;
+  let model: ReturnType<typeof readModelJson>;
   try {
     model = readModelJson(raw);
   } catch (e) {
@@ -91,7 +128,12 @@ export async function loadModel(dir: string): Promise<ModelArtifact> {
   }
   try {
     const { tensors } = await loadWeights(join(dir, WEIGHTS_FILE), model.graph);
-    return { ...model, weights: tensors };
+    const { quantization, ...rest } = model;
+    return {
+      ...rest,
+      weights: tensors,
+      ...(quantization ? { quantization: await readQuantized(dir, quantization) } : {}),
+    };
   } catch (e) {
     if (e instanceof WeightsError) throw new ArtifactError(e.message, { cause: e });
     throw e;

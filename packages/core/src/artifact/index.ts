@@ -17,3 +17,12 @@ export {
   IMAGENET_STD,
   type Preprocessing,
 } from './preprocessing.js';
+export {
+  type PairQuality,
+  QUANTIZED_CUTS,
+  type Quantization,
+  type QuantizationComparison,
+  type QuantizationRecord,
+  type QuantizedCut,
+  quantizedFile,
+} from './quantization.js';

@@ -12,6 +12,7 @@ import { COMBINE_MODES, resolveSiamese, type SiameseConfig } from '../nn/siamese
 import { configMismatch } from './agree.js';
 import type { ModelArtifact, Threshold } from './model.js';
 import { checkPreprocessing, type Preprocessing } from './preprocessing.js';
+import { QUANTIZED_CUTS, type QuantizationRecord, type QuantizedCut } from './quantization.js';
 import {
   boolean,
   type Check,
@@ -90,6 +91,51 @@ const metrics: Check<Record<string, number>> = (v, path) => {
   return v as Record<string, number>;
 };
 
+/** A quantized file's fingerprint: loadModel refuses a file that does not match it. */
+const fileEntry = object({
+  sha256: (v, path) =>
+    typeof v === 'string' && /^[0-9a-f]{64}$/.test(v) ? v : problem(path, 'a sha256 hex digest', v),
+  bytes: positiveInteger,
+});
+
+const quality = object({
+  auc: number(0, 1),
+  accuracy: number(0, 1),
+  threshold: number(0, 1 + Number.EPSILON, { shownMax: 1 }),
+});
+
+/** model.json's `quantization`: the record, and the hashes of the files it names. */
+const quantization = object({
+  precision: oneOf(['int8']),
+  files: object({ encoder: fileEntry, pair: optional(fileEntry) }),
+  format: oneOf(['QDQ']),
+  activations: oneOf(['uint8 asymmetric per tensor']),
+  weights: oneOf(['int8 symmetric per channel']),
+  calibration: object({ method: string, images: positiveInteger, data: string }),
+  threshold: optional(threshold),
+  comparison: object({
+    data: string,
+    pairs: positiveInteger,
+    fp32: quality,
+    int8: quality,
+    aucDrop: finite,
+    accuracyDrop: finite,
+    maxAbsProbabilityDelta: number(0, 1),
+    meanAbsProbabilityDelta: number(0, 1),
+    targets: object({ aucDrop: finite, accuracyDrop: finite }),
+    accepted: oneOf(['within-targets', 'accept-drop']),
+  }),
+});
+
+/** model.json's `quantization` as read: the files still to be loaded and checked against their hashes. */
+export interface QuantizationJson {
+  readonly precision: 'int8';
+  readonly files: Readonly<
+    Partial<Record<QuantizedCut, { readonly sha256: string; readonly bytes: number }>>
+  >;
+  readonly record: QuantizationRecord;
+}
+
 const graph: Check<Graph> = (v, path) => {
   if (!isRecord(v)) problem(path, 'an object', v);
   try {
@@ -112,13 +158,16 @@ const modelJson = object({
   graph,
   // Where the model came from; its fields are the writer's business.
   provenance: optional((v, path) => (isRecord(v) ? v : problem(path, 'an object', v))),
+  quantization: optional(quantization),
 });
 
 /**
  * The model without its weights, from parsed model.json whose `format` and `formatVersion` the
  * caller has checked; throws a FieldProblem for the first bad field.
  */
-export function readModelJson(raw: unknown): Omit<ModelArtifact, 'weights'> {
+export function readModelJson(
+  raw: unknown,
+): Omit<ModelArtifact, 'weights' | 'quantization'> & { readonly quantization?: QuantizationJson } {
   const m = modelJson(raw, '');
   const config = m.config as SiameseConfig;
   const p = m.preprocessing;
@@ -140,5 +189,12 @@ export function readModelJson(raw: unknown): Omit<ModelArtifact, 'weights'> {
     ...(m.threshold ? { threshold: m.threshold as Threshold } : {}),
     metrics: m.metrics ?? {},
     ...(m.provenance ? { provenance: m.provenance } : {}),
+    ...(m.quantization ? { quantization: quantizationJson(m.quantization) } : {}),
   };
+}
+
+function quantizationJson(q: ReturnType<typeof quantization>): QuantizationJson {
+  const { precision, files, ...record } = q;
+  const known = Object.fromEntries(QUANTIZED_CUTS.flatMap((c) => (files[c] ? [[c, files[c]]] : [])));
+  return { precision, files: known, record: record as QuantizationRecord };
 }

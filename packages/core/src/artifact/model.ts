@@ -7,20 +7,15 @@ import type { Graph } from '../ir/types.js';
 import type { SiameseConfig } from '../nn/siamese.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Preprocessing } from './preprocessing.js';
+import type { Quantization } from './quantization.js';
+import type { Threshold } from './threshold.js';
+
+export type { Threshold } from './threshold.js';
 
 export const MODEL_FORMAT = 'siamese-model';
 export const MODEL_FORMAT_VERSION = 1;
 export const MODEL_FILE = 'model.json';
 export const WEIGHTS_FILE = 'weights.safetensors';
-
-/** The decision threshold on the match probability, and how it was chosen. */
-export interface Threshold {
-  /** Pairs with probability >= this are declared the same. */
-  readonly probability: number;
-  /** `eer`: equal error rate on validation pairs; `far`: the target false-accept rate below. */
-  readonly method: 'eer' | 'far' | 'fixed';
-  readonly targetFar?: number;
-}
 
 export interface ModelArtifact {
   /** The inference graph (`siamese(config)`). */
@@ -37,6 +32,11 @@ export interface ModelArtifact {
    * written as given, read back as an object; its fields are the writer's business.
    */
   readonly provenance?: Readonly<Record<string, unknown>>;
+  /**
+   * An int8 model's quantized ONNX and its record (`siamese export --quantize int8`). Runtimes
+   * that can run it do so without being asked; `threshold` above stays the fp32 weights' own.
+   */
+  readonly quantization?: Quantization;
 }
 
 /** Raised for a folder that is not a usable model; the message is one line naming the file. */
