@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { calibrateSiamese, exportSiameseCut, loadOrt } from '../../packages/backend-onnx/dist/index.js';
 import { initWeights, Random, saveWeights, siamese } from '../../packages/core/dist/index.js';
+import { cpuSessionOptions } from '../lib/ort.mjs';
 import { table, timeInterleaved } from '../lib/stats.mjs';
 
 const { values: args } = parseArgs({
@@ -59,14 +60,7 @@ function findOrtPython() {
 }
 
 const ort = await loadOrt();
-const options = {
-  executionProviders: ['cpu'],
-  intraOpNumThreads: threads,
-  interOpNumThreads: 1,
-  graphOptimizationLevel: 'all',
-  logSeverityLevel: 3,
-  extra: { session: { intra_op: { allow_spinning: '0' } } },
-};
+const options = cpuSessionOptions(threads);
 const open = (model) => ort.InferenceSession.create(model, options);
 const ortPython = findOrtPython();
 const dir = mkdtempSync(join(tmpdir(), 'siamese-bench-'));

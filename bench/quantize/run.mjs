@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util';
 import { calibrate, exportSiameseCut, loadOrt, quantizeQdq } from '../../packages/backend-onnx/dist/index.js';
 import { initWeights, Random, siamese } from '../../packages/core/dist/index.js';
+import { cpuSessionOptions } from '../lib/ort.mjs';
 import { timeInterleaved } from '../lib/stats.mjs';
 
 const { values: args } = parseArgs({
@@ -30,17 +31,7 @@ const CONFIGS = [
 ].filter((c) => !args.only || c.arch === args.only);
 
 const ort = await loadOrt();
-// Intra-op threads spin after a run by default: with sessions interleaved on 2 cores, the idle
-// session's spinning threads take the cores from the running one (measured: fp32 66 ms and int8
-// 24 to 37 ms interleaved, 41 and 13 ms alone). Without spinning both match their solo times.
-const options = {
-  executionProviders: ['cpu'],
-  intraOpNumThreads: threads,
-  interOpNumThreads: 1,
-  graphOptimizationLevel: 'all',
-  logSeverityLevel: 3,
-  extra: { session: { intra_op: { allow_spinning: args.spinning ? '1' : '0' } } },
-};
+const options = cpuSessionOptions(threads, { spinning: args.spinning });
 const open = (model) => ort.InferenceSession.create(model, options);
 
 function images(rng, c) {

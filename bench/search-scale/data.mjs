@@ -1,21 +1,16 @@
 // Synthetic galleries for the search-scale benchmarks: seeded Gaussian clusters (an identity per
 // cluster, about 50 images each, like an enrolment gallery), queries drawn near stored items.
+import { Random } from '../../packages/core/dist/index.js';
 
-/** mulberry32: a small seeded generator, so every run sees the same data. */
+/** Seeded draws (core's generator), so every run sees the same data. */
 function uniform(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Random(seed);
+  return () => r.uniform();
 }
 
 function normal(seed) {
-  const u = uniform(seed);
-  return () => Math.sqrt(-2 * Math.log(u() || 1e-12)) * Math.cos(2 * Math.PI * u());
+  const r = new Random(seed);
+  return () => r.normal();
 }
 
 /**

@@ -133,6 +133,26 @@ function pipeline(sharp: SharpModule, input: string | Uint8Array | RawPixels, o:
     .raw({ depth: 'uchar' });
 }
 
+/** Runs the pipeline and checks that it gave the size and channels asked for. */
+async function run(
+  sharp: SharpModule,
+  input: string | Uint8Array | RawPixels,
+  o: DecodeOptions,
+): Promise<DecodedImage> {
+  const { data, info } = await pipeline(sharp, input, o).toBuffer({ resolveWithObject: true });
+  if (info.width !== o.width || info.height !== o.height || info.channels !== o.channels) {
+    throw new Error(
+      `decoded to ${info.width}x${info.height}x${info.channels}, expected ${o.width}x${o.height}x${o.channels}`,
+    );
+  }
+  return {
+    width: info.width,
+    height: info.height,
+    channels: info.channels,
+    data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+  };
+}
+
 /**
  * Decodes a file (or resizes in-memory pixels) to `channels` x `height` x `width`, 8-bit HWC.
  * Every failure is a DatasetError whose message names the file.
@@ -150,18 +170,7 @@ export async function decodeImage(input: string | RawPixels, options: DecodeOpti
   }
   const sharp = await loadSharp();
   try {
-    const { data, info } = await pipeline(sharp, input, o).toBuffer({ resolveWithObject: true });
-    if (info.width !== o.width || info.height !== o.height || info.channels !== o.channels) {
-      throw new Error(
-        `decoded to ${info.width}x${info.height}x${info.channels}, expected ${o.width}x${o.height}x${o.channels}`,
-      );
-    }
-    return {
-      width: info.width,
-      height: info.height,
-      channels: info.channels,
-      data: new Uint8Array(data.buffer, data.byteOffset, data.length),
-    };
+    return await run(sharp, input, o);
   } catch (e) {
     if (e instanceof DatasetError) throw e;
     if (typeof input !== 'string') {
@@ -189,18 +198,7 @@ export async function decodeImageBytes(bytes: Uint8Array, options: DecodeOptions
   const pixelLimit = o.pixelLimit ?? DEFAULT_PIXEL_LIMIT;
   try {
     if (bytes.length === 0) throw new Error('empty input');
-    const { data, info } = await pipeline(sharp, bytes, o).toBuffer({ resolveWithObject: true });
-    if (info.width !== o.width || info.height !== o.height || info.channels !== o.channels) {
-      throw new Error(
-        `decoded to ${info.width}x${info.height}x${info.channels}, expected ${o.width}x${o.height}x${o.channels}`,
-      );
-    }
-    return {
-      width: info.width,
-      height: info.height,
-      channels: info.channels,
-      data: new Uint8Array(data.buffer, data.byteOffset, data.length),
-    };
+    return await run(sharp, bytes, o);
   } catch (e) {
     throw await describeBytesFailure(bytes, e, pixelLimit, sharp);
   }

@@ -4,17 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServeConfigError } from './errors.js';
 import { FlatGallery } from './gallery.js';
 import { startServer } from './server.js';
-import { fixture, IMAGES, makeModel, tempDir } from './test-util.js';
+import { fixture, IMAGES, l1Scorer, makeModel, postJson, tempDir } from './test-util.js';
 
 const FP = 'a'.repeat(64);
-/** A scorer that is the negative L1 distance, as a head would be. */
-const l1 = async (q: Float32Array, rows: { data: Float32Array; count: number }) =>
-  Float32Array.from({ length: rows.count }, (_, r) => {
-    let s = 0;
-    for (let i = 0; i < q.length; i++) s += Math.abs(q[i]! - rows.data[r * q.length + i]!);
-    return -s;
-  });
-
 describe('FlatGallery', () => {
   let tmp: Awaited<ReturnType<typeof tempDir>>;
   beforeAll(async () => {
@@ -29,11 +21,13 @@ describe('FlatGallery', () => {
     await g.add({ id: 'a', label: 'A', embeddings: Float32Array.from([0, 0, 10, 10]) });
     await g.add({ id: 'b', embeddings: Float32Array.from([1, 1]) });
     expect([g.size, g.ids, g.has('a'), g.has('c')]).toEqual([3, 2, true, false]);
-    expect(await g.search(Float32Array.from([9, 9]), 5, l1)).toEqual([
+    expect(await g.search(Float32Array.from([9, 9]), 5, l1Scorer)).toEqual([
       { id: 'a', label: 'A', logit: -2 },
       { id: 'b', label: null, logit: -16 },
     ]);
-    expect(await g.search(Float32Array.from([1, 1]), 1, l1)).toEqual([{ id: 'b', label: null, logit: -0 }]);
+    expect(await g.search(Float32Array.from([1, 1]), 1, l1Scorer)).toEqual([
+      { id: 'b', label: null, logit: -0 },
+    ]);
     const saved = await loadEmbeddings(file);
     expect(saved.items).toEqual([{ id: 'a', class: 'A' }, { id: 'a', class: 'A' }, { id: 'b' }]);
     expect(saved.model).toBe(FP);
@@ -74,21 +68,17 @@ describe('a served gallery across restarts', () => {
     const model = await makeModel(join(tmp.path, 'model'));
     const gallery = join(tmp.path, 'gallery.safetensors');
     const square = (await fixture(IMAGES.square)).toString('base64');
-    const post = (url: string, path: string, body: unknown) =>
-      fetch(`${url}${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
     let server = await startServer({ model, port: 0, workers: 1, threads: 1, gallery });
     expect(
-      (await post(server.url, '/v1/gallery', { id: 'sq', label: 'square', images: [square] })).status,
+      (await postJson(server.url, '/v1/gallery', { id: 'sq', label: 'square', images: [square] })).status,
     ).toBe(201);
     await server.close();
 
     server = await startServer({ model, port: 0, workers: 1, threads: 1, gallery });
     try {
-      const s = await (await post(server.url, '/v1/search', { image: square, k: 1 })).text().then(JSON.parse);
+      const s = await (await postJson(server.url, '/v1/search', { image: square, k: 1 }))
+        .text()
+        .then(JSON.parse);
       expect(s.matches).toEqual([
         {
           rank: 1,

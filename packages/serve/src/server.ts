@@ -4,6 +4,7 @@
  * The event loop only parses, hashes and routes: decoding and onnxruntime run in the workers.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import Fastify, {
@@ -15,6 +16,7 @@ import Fastify, {
 import { Batcher, type Upload } from './batcher.js';
 import { errorBody, ServeConfigError, ServeError } from './errors.js';
 import { FlatGallery, type Gallery } from './gallery.js';
+import { IndexGallery } from './index-gallery.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { type ResolvedOptions, resolveOptions, type ServeOptions } from './options.js';
 import { WorkerPool } from './pool.js';
@@ -63,12 +65,9 @@ export async function startServer(input: ServeOptions): Promise<SiameseServer> {
     },
   });
   const model = await pool.start();
-  let gallery: FlatGallery;
+  let gallery: Gallery;
   try {
-    gallery =
-      options.gallery === undefined
-        ? FlatGallery.memory(model.embeddingSize, model.fingerprint)
-        : await FlatGallery.open(options.gallery, model.embeddingSize, model.fingerprint);
+    gallery = await openGallery(options.gallery, model.embeddingSize, model.fingerprint);
   } catch (e) {
     await pool.close();
     throw e;
@@ -463,3 +462,18 @@ function fileTypes(node: unknown): void {
 }
 
 export { ServeConfigError };
+
+/**
+ * No file: enrolments held in memory. A folder: an ANN index (`siamese index build`). Otherwise an
+ * embeddings file (`siamese embed`), created on the first enrolment when it does not exist yet.
+ */
+async function openGallery(
+  path: string | undefined,
+  dimension: number,
+  fingerprint: string,
+): Promise<Gallery> {
+  if (path === undefined) return FlatGallery.memory(dimension, fingerprint);
+  if ((await stat(path).catch(() => undefined))?.isDirectory())
+    return IndexGallery.open(path, dimension, fingerprint);
+  return FlatGallery.open(path, dimension, fingerprint);
+}

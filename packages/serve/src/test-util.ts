@@ -72,3 +72,24 @@ export function form(
   }
   return f;
 }
+
+/** POSTs `body` as JSON to `url` + `path`. */
+export function postJson(url: string, path: string, body: unknown): Promise<Response> {
+  return fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
+/** A row scorer that is the negative L1 distance, as a distance head would score. */
+export async function l1Scorer(
+  q: Float32Array,
+  rows: { data: Float32Array; count: number },
+): Promise<Float32Array> {
+  return Float32Array.from({ length: rows.count }, (_, r) => {
+    let s = 0;
+    for (let i = 0; i < q.length; i++) s += Math.abs(q[i]! - rows.data[r * q.length + i]!);
+    return -s;
+  });
+}

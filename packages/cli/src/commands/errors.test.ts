@@ -31,7 +31,7 @@ describe('bad input (the built binary)', () => {
     );
     await oneLine(
       ['search', model, image, '--index', join(tmp.path, 'none.safetensors')],
-      /^siamese search: index: .*none\.safetensors: file does not exist$/,
+      /^siamese search: --index '.*none\.safetensors': no such file or folder \(an embeddings file from siamese embed/,
     );
     await oneLine(
       ['eval', model, '--data', join(tmp.path, 'gone')],

@@ -4,6 +4,7 @@
  * gallery index folder (siamese index build) is searched in two stages: the nearest embeddings
  * from the ANN index, re-ranked by the head.
  */
+import { stat } from 'node:fs/promises';
 import { modelFingerprint } from '@siamese/core';
 import { configFor } from '../config/load.js';
 import { UsageError } from '../errors.js';
@@ -60,6 +61,11 @@ export const search: CommandDef = {
     const ef = str(args.values['expansion-search']);
     const expansionSearch = ef === undefined ? undefined : positiveInt('expansion-search', ef);
     const settings = inferSettings(args, await configFor(args));
+    if (!(await stat(indexPath).catch(() => undefined))) {
+      throw new UsageError(
+        `--index '${indexPath}': no such file or folder (an embeddings file from siamese embed, or a gallery from siamese index build)`,
+      );
+    }
     const g = await import('@siamese/gallery');
     const asUsage = (e: unknown): never => {
       if (e instanceof g.GalleryError) throw new UsageError(e.message, { cause: e });

@@ -25,9 +25,9 @@ export const serve: CommandDef = {
     },
     gallery: {
       type: 'string',
-      value: 'FILE',
+      value: 'PATH',
       description:
-        'embeddings file to search and enrol into (from siamese embed, or a new file); every change is written to it atomically',
+        'embeddings file (from siamese embed, or a new file) or index folder (from siamese index build) to search and enrol into; every change is written atomically',
     },
     workers: {
       type: 'string',
