@@ -79,6 +79,19 @@ describe('OnnxSiamese', () => {
     await small.dispose();
   });
 
+  it('runs the head in chunks of headBatchSize, with the same scores', async () => {
+    const ea = await model.embed(fx.inputs.x1);
+    const eb = await model.embed(fx.inputs.x2);
+    const whole = await model.scoreEmbeddings(ea, eb);
+    const chunked = await OnnxSiamese.fromArtifact(artifact, { device: 'cpu', headBatchSize: 3 });
+    const logit = (await chunked.scoreEmbeddings(ea, eb)).logit;
+    for (let i = 0; i < 4; i++) expect(logit[i]).toBeCloseTo(whole.logit[i]!, 6);
+    await chunked.dispose();
+    await expect(OnnxSiamese.fromArtifact(artifact, { headBatchSize: 0 })).rejects.toThrow(
+      /headBatchSize must be a positive integer, got 0/,
+    );
+  });
+
   it('loads a model folder', async () => {
     await saveModel(join(dir, 'm'), artifact);
     const loaded = await OnnxSiamese.load(join(dir, 'm'), { device: 'cpu' });

@@ -19,8 +19,13 @@ import { checkEmbeddings, checkImages, InputError, sameBatch } from './images.js
 import { createSession, loadOrt, type OnnxSession, type SessionOptions } from './session.js';
 
 export interface ModelOptions extends SessionOptions {
-  /** Items per onnxruntime run; larger batches are split (bounds memory). Default 32. */
+  /** Images per onnxruntime run; larger batches are split (bounds memory). Default 32. */
   readonly batchSize?: number;
+  /**
+   * Embedding pairs per run of the head (`scoreEmbeddings`): a few floats each, so far more than
+   * images; one run per 32 pairs made scoring a gallery of thousands hundreds of runs. Default 4096.
+   */
+  readonly headBatchSize?: number;
   /**
    * 'auto' (default): the int8 models of a quantized artifact (`siamese export --quantize int8`),
    * else fp32. 'fp32' runs a quantized artifact's fp32 weights; 'int8' requires the int8 models.
@@ -40,6 +45,7 @@ export interface Scores {
 export class OnnxSiamese {
   private readonly sessions = new Map<SiameseCutName, Promise<OnnxSession>>();
   private readonly batchSize: number;
+  private readonly headBatchSize: number;
   readonly embeddingSize: number;
   /** What the encoder runs in: int8 for a quantized artifact unless `precision: 'fp32'` was asked for. */
   readonly precision: Precision;
@@ -51,6 +57,9 @@ export class OnnxSiamese {
     this.batchSize = options.batchSize ?? 32;
     if (!(Number.isInteger(this.batchSize) && this.batchSize >= 1))
       throw new InputError(`batchSize must be a positive integer, got ${options.batchSize}`);
+    this.headBatchSize = options.headBatchSize ?? 4096;
+    if (!(Number.isInteger(this.headBatchSize) && this.headBatchSize >= 1))
+      throw new InputError(`headBatchSize must be a positive integer, got ${options.headBatchSize}`);
     const asked = options.precision ?? 'auto';
     if (!['auto', 'fp32', 'int8'].includes(asked))
       throw new InputError(`precision must be 'auto', 'fp32' or 'int8', got '${String(asked)}'`);
@@ -161,7 +170,7 @@ export class OnnxSiamese {
     return s;
   }
 
-  /** Runs `cut` over `n` items in chunks of batchSize; `item` values per item, `dims` per item. */
+  /** Runs `cut` over `n` items in chunks (headBatchSize for the head, else batchSize); `item` values and `dims` per item. */
   private async runChunked(
     cut: SiameseCutName,
     n: number,
@@ -174,8 +183,9 @@ export class OnnxSiamese {
     const { session } = await this.session(cut);
     const shape = dims.length === 3 ? [dims[2]!, dims[0]!, dims[1]!] : dims; // [C, H, W] or [D]
     const results: Float32Array[][] = outputs.map(() => []);
-    for (let start = 0; start < n; start += this.batchSize) {
-      const m = Math.min(this.batchSize, n - start);
+    const chunk = cut === 'head' ? this.headBatchSize : this.batchSize;
+    for (let start = 0; start < n; start += chunk) {
+      const m = Math.min(chunk, n - start);
       // subarray: a view, no copy, of this chunk's items.
       const feeds: InferenceSession.FeedsType = Object.fromEntries(
         Object.entries(inputs).map(([name, t]) => [

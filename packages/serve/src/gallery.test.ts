@@ -1,3 +1,4 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadEmbeddings, saveEmbeddings } from '@siamese/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +36,22 @@ describe('FlatGallery', () => {
     expect(await g.remove('a')).toBe(0);
     const reopened = await FlatGallery.open(file, 2, FP);
     expect([reopened.size, reopened.has('b'), reopened.has('a')]).toEqual([1, true, false]);
+  });
+
+  it('a change whose write fails is not made: the gallery stays as its file has it', async () => {
+    const dir = join(tmp.path, 'gone');
+    await mkdir(dir);
+    const g = await FlatGallery.open(join(dir, 'g.safetensors'), 2, FP);
+    await g.add({ id: 'a', embeddings: Float32Array.from([0, 0]) });
+    await rm(dir, { recursive: true });
+    await writeFile(dir, 'not a folder');
+    await expect(g.add({ id: 'b', embeddings: Float32Array.from([1, 1]) })).rejects.toThrow();
+    await expect(g.remove('a')).rejects.toThrow();
+    expect([g.size, g.has('a'), g.has('b')]).toEqual([1, true, false]);
+    await rm(dir);
+    await mkdir(dir);
+    await g.add({ id: 'b', embeddings: Float32Array.from([1, 1]) });
+    expect((await loadEmbeddings(join(dir, 'g.safetensors'))).items).toEqual([{ id: 'a' }, { id: 'b' }]);
   });
 
   it('refuses a file embedded by another model, or with other dimensions, in one line', async () => {

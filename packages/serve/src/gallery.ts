@@ -59,7 +59,7 @@ export class FlatGallery implements Gallery {
   private table: Float32Array;
   private items: EmbeddedItem[];
   private version = 0;
-  /** Serializes writes: each persist writes the state after every change before it. */
+  /** Serializes changes: each is planned from, and written after, every change before it. */
   private writing: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -126,36 +126,64 @@ export class FlatGallery implements Gallery {
     return this.items.some((i) => i.id === id);
   }
 
-  async add(entry: GalleryEntry): Promise<void> {
-    const d = this.dimension;
-    const n = entry.embeddings.length / d;
-    if (!Number.isInteger(n) || n < 1)
-      throw new Error(`add: embeddings of ${entry.embeddings.length} floats`);
-    // Copy on write: a search in flight keeps the table it was given.
-    const table = new Float32Array(this.table.length + entry.embeddings.length);
-    table.set(this.table);
-    table.set(entry.embeddings, this.table.length);
-    const item: EmbeddedItem = { id: entry.id, ...(entry.label !== undefined ? { class: entry.label } : {}) };
-    this.table = table;
-    this.items = [...this.items, ...Array.from({ length: n }, () => item)];
-    this.version++;
-    await this.persist();
+  /** Runs `f` after every earlier change and write has settled. */
+  private serial<T>(f: () => Promise<T>): Promise<T> {
+    const done = this.writing.then(f, f);
+    this.writing = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    return done;
   }
 
-  async remove(id: string): Promise<number> {
-    const d = this.dimension;
-    const keep = this.items.flatMap((it, i) => (it.id === id ? [] : [i]));
-    const removed = this.items.length - keep.length;
-    if (removed === 0) return 0;
-    const table = new Float32Array(keep.length * d);
-    keep.forEach((i, r) => {
-      table.set(this.table.subarray(i * d, (i + 1) * d), r * d);
+  /**
+   * A change is planned from the state every earlier change left, written, and only then made the
+   * state searches see: a failed write leaves the gallery as its file has it.
+   */
+  private change<T>(
+    plan: () => { result: T; state?: { table: Float32Array; items: EmbeddedItem[] } },
+  ): Promise<T> {
+    return this.serial(async () => {
+      const { result, state } = plan();
+      if (state) {
+        await this.write(state.table, state.items);
+        this.table = state.table;
+        this.items = state.items;
+        this.version++;
+      }
+      return result;
     });
-    this.table = table;
-    this.items = keep.map((i) => this.items[i]!);
-    this.version++;
-    await this.persist();
-    return removed;
+  }
+
+  add(entry: GalleryEntry): Promise<void> {
+    const n = entry.embeddings.length / this.dimension;
+    if (!Number.isInteger(n) || n < 1)
+      return Promise.reject(new Error(`add: embeddings of ${entry.embeddings.length} floats`));
+    const item: EmbeddedItem = { id: entry.id, ...(entry.label !== undefined ? { class: entry.label } : {}) };
+    return this.change(() => {
+      // Copy on write: a search in flight keeps the table it was given.
+      const table = new Float32Array(this.table.length + entry.embeddings.length);
+      table.set(this.table);
+      table.set(entry.embeddings, this.table.length);
+      return {
+        result: undefined,
+        state: { table, items: [...this.items, ...Array.from({ length: n }, () => item)] },
+      };
+    });
+  }
+
+  remove(id: string): Promise<number> {
+    const d = this.dimension;
+    return this.change(() => {
+      const keep = this.items.flatMap((it, i) => (it.id === id ? [] : [i]));
+      const removed = this.items.length - keep.length;
+      if (removed === 0) return { result: 0 };
+      const table = new Float32Array(keep.length * d);
+      keep.forEach((i, r) => {
+        table.set(this.table.subarray(i * d, (i + 1) * d), r * d);
+      });
+      return { result: removed, state: { table, items: keep.map((i) => this.items[i]!) } };
+    });
   }
 
   async search(query: Float32Array, k: number, score: RowScorer): Promise<GalleryMatch[]> {
@@ -180,23 +208,18 @@ export class FlatGallery implements Gallery {
       .map(([id, b]) => ({ id, label: items[b.row]!.class ?? null, logit: b.logit }));
   }
 
+  /** Writes the current state to the file (a no-op without one). */
   persist(): Promise<void> {
-    const file = this.file;
-    if (file === undefined) return Promise.resolve();
-    const snapshot = { table: this.table, items: this.items };
-    const write = async () => {
-      await saveEmbeddings(file, {
-        embeddings: {
-          dtype: 'float32',
-          shape: [snapshot.items.length, this.dimension],
-          data: snapshot.table,
-        },
-        items: snapshot.items,
-        model: this.fingerprint,
-        dataset: this.dataset,
-      });
-    };
-    this.writing = this.writing.then(write, write);
-    return this.writing;
+    return this.serial(() => this.write(this.table, this.items));
+  }
+
+  private async write(table: Float32Array, items: readonly EmbeddedItem[]): Promise<void> {
+    if (this.file === undefined) return;
+    await saveEmbeddings(this.file, {
+      embeddings: { dtype: 'float32', shape: [items.length, this.dimension], data: table },
+      items: [...items],
+      model: this.fingerprint,
+      dataset: this.dataset,
+    });
   }
 }
