@@ -52,6 +52,19 @@ describe('BruteForceGallery over the embeddings file', () => {
     expect((await cos.search(Float32Array.of(10, 10), 1))[0]!.id).toBe('e');
   });
 
+  it("removes every row of an id, as a server's file holds one row per enrolled image", async () => {
+    const g = BruteForceGallery.fromEmbeddings({
+      embeddings: { dtype: 'float32', shape: [4, 1], data: Float32Array.of(1, 2, 3, 4) },
+      items: [{ id: 'alice' }, { id: 'bob' }, { id: 'alice' }, { id: 'alice' }],
+      model: 'm'.repeat(64),
+      dataset: 'serve',
+    });
+    expect(await g.remove(['alice'])).toBe(3);
+    expect(g.items().map((i) => i.id)).toEqual(['bob']);
+    expect((await g.search(Float32Array.of(2), 5)).map((c) => [c.id, c.embedding[0]])).toEqual([['bob', 2]]);
+    expect(await g.remove(['alice'])).toBe(0);
+  });
+
   it('picks the smallest k, smallest first, ties by position', () => {
     expect(smallest(Float32Array.of(3, 1, 2, 1, 0), 3)).toEqual([4, 1, 3]);
     expect(smallest(Float32Array.of(3, 1), 5)).toEqual([1, 0]);

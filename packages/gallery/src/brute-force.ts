@@ -90,15 +90,16 @@ export class BruteForceGallery implements GalleryIndex {
     options.onProgress?.(items.length, items.length);
   }
 
+  /**
+   * Every row of each id goes: an embeddings file written by a server holds one row per enrolled
+   * image, all under the enrolment's id. Rows go last first, so the row that fills a freed slot
+   * is never one still to remove.
+   */
   async remove(ids: readonly string[]): Promise<number> {
-    let removed = 0;
-    for (const id of ids) {
-      const row = this.rows.rowOf(id);
-      if (row === undefined) continue;
-      this.rows.removeRow(row);
-      removed++;
-    }
-    return removed;
+    const wanted = new Set(ids);
+    const rows = this.rows.items().flatMap((it, r) => (wanted.has(it.id) ? [r] : []));
+    for (const r of rows.reverse()) this.rows.removeRow(r);
+    return rows.length;
   }
 
   async search(query: Float32Array, k: number): Promise<Candidate[]> {

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { loadModel, modelFingerprint, resnetEmbeddingSize, resolveSiamese } from '@siamese/core';
 import { UsearchGallery } from '@siamese/gallery';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { IndexGallery } from './index-gallery.js';
 import { startServer } from './server.js';
 import { fixture, IMAGES, l1Scorer, makeModel, postJson, SAME, tempDir } from './test-util.js';
@@ -40,6 +40,30 @@ describe('IndexGallery', () => {
     );
   });
 
+  it('undoes a change whose save fails: memory stays what the folder holds', async () => {
+    const dir = join(tmp.path, 'undo');
+    await UsearchGallery.create({ model: 'a'.repeat(64), dimension: 2, metric: 'l2' }).save(dir);
+    const g = await IndexGallery.open(dir, 2, 'a'.repeat(64));
+    await g.add({ id: 'a', embeddings: Float32Array.from([0, 0]) });
+    const save = vi.spyOn(UsearchGallery.prototype, 'save').mockRejectedValueOnce(new Error('disk full'));
+    try {
+      await expect(g.add({ id: 'b', embeddings: Float32Array.from([1, 1, 2, 2]) })).rejects.toThrow(
+        'disk full',
+      );
+      expect([g.size, g.ids, g.has('b')]).toEqual([1, 1, false]);
+      save.mockRejectedValueOnce(new Error('disk full'));
+      await expect(g.remove('a')).rejects.toThrow('disk full');
+      expect([g.size, g.has('a')]).toEqual([1, true]);
+      expect(await g.search(Float32Array.from([0, 0]), 1, l1Scorer)).toEqual([
+        { id: 'a', label: null, logit: -0 },
+      ]);
+    } finally {
+      save.mockRestore();
+    }
+    await g.add({ id: 'b', embeddings: Float32Array.from([1, 1]) });
+    expect((await IndexGallery.open(dir, 2, 'a'.repeat(64))).ids).toBe(2);
+  });
+
   it('serves an index folder: enrol, search, delete, and a restart keeps it', async () => {
     const model = await makeModel(join(tmp.path, 'model'));
     const artifact = await loadModel(model);
@@ -67,6 +91,12 @@ describe('IndexGallery', () => {
       ]);
       const d: unknown = await (await fetch(`${server.url}/v1/gallery/sq`, { method: 'DELETE' })).json();
       expect(d).toEqual({ id: 'sq', removed: 2, gallery: 0 });
+      // Two enrolments of one id at once: one is made, the other is a conflict.
+      const both = await Promise.all(
+        [0, 1].map(() => postJson(server.url, '/v1/gallery', { id: 'twice', images: [square] })),
+      );
+      expect(both.map((r) => r.status).sort()).toEqual([201, 409]);
+      expect([server.gallery.ids, server.gallery.size]).toEqual([1, 1]);
     } finally {
       await server.close();
     }

@@ -3,7 +3,8 @@
  * gallery): search takes the index's nearest items by embedding distance, then the model's head
  * re-ranks them, the same two stages as `siamese search --index`; millions of images stay fast.
  * An enrolment of n images is n items: `<id>` and then `<id>#1`, `<id>#2`, ... (ids the server
- * accepts never hold '#'). Each change is saved to the folder atomically before its response.
+ * accepts never hold '#'). Each change is saved to the folder atomically before its response; one
+ * whose save fails is undone.
  */
 import {
   checkModel,
@@ -23,11 +24,30 @@ export class IndexGallery implements Gallery {
   private readonly enrolments = new Map<string, string[]>();
 
   private constructor(
-    private readonly index: UsearchGallery,
+    private index: UsearchGallery,
     private readonly dir: string,
     private readonly dimension: number,
   ) {
-    for (const item of index.items()) this.track(item);
+    this.trackAll();
+  }
+
+  private trackAll(): void {
+    this.enrolments.clear();
+    for (const item of this.index.items()) this.track(item);
+  }
+
+  /**
+   * Saves a change; when the save fails, goes back to what the folder holds (the save is atomic:
+   * the folder is the old gallery), so memory never runs ahead of the file.
+   */
+  private async commit(): Promise<void> {
+    try {
+      await this.persist();
+    } catch (e) {
+      this.index = await UsearchGallery.load(this.dir);
+      this.trackAll();
+      throw e;
+    }
   }
 
   /** Opens an index folder; refuses one built by another model. */
@@ -72,7 +92,7 @@ export class IndexGallery implements Gallery {
     }));
     await this.index.add(items, entry.embeddings);
     for (const item of items) this.track(item);
-    await this.persist();
+    await this.commit();
   }
 
   async remove(id: string): Promise<number> {
@@ -80,7 +100,7 @@ export class IndexGallery implements Gallery {
     if (!items) return 0;
     const removed = await this.index.remove(items);
     this.enrolments.delete(id);
-    await this.persist();
+    await this.commit();
     return removed;
   }
 

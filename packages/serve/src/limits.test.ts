@@ -194,3 +194,39 @@ describe('siamese serve: bad input, limits and auth', () => {
     expect(JSON.parse(text).error.code).toBeTypeOf('string');
   });
 });
+
+describe('siamese serve: the body limit holds for multipart too', () => {
+  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  let server: SiameseServer;
+  beforeAll(async () => {
+    tmp = await tempDir();
+    const model = await makeModel(join(tmp.path, 'model'));
+    // Each file is within its own limit; three of them are not within the body's.
+    server = await startServer({
+      model,
+      port: 0,
+      workers: 1,
+      threads: 1,
+      bodyLimit: 16 * 1024,
+      maxImageBytes: 10 * 1024,
+      maxEnrolImages: 4,
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await tmp?.remove();
+  });
+
+  it('counts every file part of a request against the body limit', async () => {
+    const part = Buffer.alloc(8 * 1024, 3);
+    const r = await fetch(`${server.url}/v1/embed`, {
+      method: 'POST',
+      body: form({ image: part, junk: [part, part] }),
+    });
+    expect(await error(r)).toMatchObject({
+      status: 413,
+      code: 'too-large',
+      message: 'the request body is over the limit of 16384 bytes',
+    });
+  });
+});

@@ -83,7 +83,14 @@ export async function startServer(input: ServeOptions): Promise<SiameseServer> {
 
   let draining = false;
   const app = buildApp({ options, metrics, model, pool, batcher, gallery, isDraining: () => draining });
-  await app.listen({ host: options.host, port: options.port });
+  try {
+    await app.listen({ host: options.host, port: options.port });
+  } catch (e) {
+    // Nothing may outlive a server that never started: the workers would keep the process alive.
+    await app.close().catch(() => undefined);
+    await pool.close();
+    throw e;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
@@ -262,11 +269,20 @@ function buildApp(parts: AppParts): FastifyInstance {
       return d;
     },
   });
+  const multipartBytes = new WeakMap<FastifyRequest, number>();
   app.register(multipart, {
     attachFieldsToBody: 'keyValues',
     // Every file part as its bytes, whatever its declared type (text/plain too).
-    async onFile(part) {
-      (part as unknown as { value: Buffer }).value = await part.toBuffer();
+    // The multipart plugin limits each file, not the body: the body limit is kept here, counting
+    // every file part of the request as it is read.
+    async onFile(this: FastifyRequest, part) {
+      const bytes = await part.toBuffer();
+      const total = (multipartBytes.get(this) ?? 0) + bytes.length;
+      multipartBytes.set(this, total);
+      if (total > options.bodyLimit) {
+        throw new ServeError('too-large', `the request body is over the limit of ${options.bodyLimit} bytes`);
+      }
+      (part as unknown as { value: Buffer }).value = bytes;
     },
     limits: {
       fileSize: options.maxImageBytes,
@@ -377,6 +393,8 @@ function routes(app: FastifyInstance, parts: AppParts): void {
     };
   });
 
+  /** Ids whose enrolment is in flight. */
+  const enrolling = new Set<string>();
   app.post('/v1/gallery', { schema: enrolSchema(options.maxEnrolImages) }, async (req, reply) => {
     accepting();
     const b = req.body as { id: string; label?: string };
@@ -388,28 +406,31 @@ function routes(app: FastifyInstance, parts: AppParts): void {
         'image',
       );
     }
-    if (gallery.has(b.id)) {
+    // An id being enrolled by a request still in flight counts as taken: two enrolments of one id
+    // at once give one 201 and one 409, never two copies.
+    if (gallery.has(b.id) || enrolling.has(b.id)) {
       throw new ServeError(
         'conflict',
         `id '${b.id}' is already enrolled; DELETE /v1/gallery/${b.id} first`,
         'id',
       );
     }
-    const r = await batcher.images(images, [], deadline(req));
-    // Checked again: another enrolment of the same id may have finished meanwhile.
-    if (gallery.has(b.id)) {
-      throw new ServeError(
-        'conflict',
-        `id '${b.id}' is already enrolled; DELETE /v1/gallery/${b.id} first`,
-        'id',
-      );
+    enrolling.add(b.id);
+    try {
+      const r = await batcher.images(images, [], deadline(req));
+      const d = model.embeddingSize;
+      const table = new Float32Array(images.length * d);
+      r.embeddings.forEach((e, i) => {
+        table.set(e, i * d);
+      });
+      await gallery.add({
+        id: b.id,
+        ...(b.label !== undefined ? { label: b.label } : {}),
+        embeddings: table,
+      });
+    } finally {
+      enrolling.delete(b.id);
     }
-    const d = model.embeddingSize;
-    const table = new Float32Array(images.length * d);
-    r.embeddings.forEach((e, i) => {
-      table.set(e, i * d);
-    });
-    await gallery.add({ id: b.id, ...(b.label !== undefined ? { label: b.label } : {}), embeddings: table });
     metrics.galleryRows.set(gallery.size);
     return reply
       .code(201)
