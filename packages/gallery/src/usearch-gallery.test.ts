@@ -22,7 +22,7 @@ describe('UsearchGallery', () => {
   const ids = (cs: { id: string }[]) => cs.map((c) => c.id);
 
   it('finds the exact nearest neighbours of most queries (recall@20 against brute force)', async () => {
-    const g = UsearchGallery.create({ model: MODEL, dimension: D, metric: 'l2' });
+    const g = UsearchGallery.create({ model: MODEL, dimension: D, metric: 'l2', threads: 1 });
     const progress: number[] = [];
     await g.add(data.items, data.embeddings, { onProgress: (done) => progress.push(done) });
     expect(progress.at(-1)).toBe(3000);
@@ -46,7 +46,13 @@ describe('UsearchGallery', () => {
 
   it('round-trips: build, add, remove, save, reload, add and remove again', async () => {
     const path = join(dir, 'g');
-    const g = UsearchGallery.create({ model: MODEL, dimension: D, metric: 'cosine', dataset: 'test' });
+    const g = UsearchGallery.create({
+      model: MODEL,
+      dimension: D,
+      metric: 'cosine',
+      dataset: 'test',
+      threads: 1,
+    });
     await g.add(data.items.slice(0, 1000), data.embeddings.subarray(0, 1000 * D));
     await g.add(data.items.slice(1000, 1200), data.embeddings.subarray(1000 * D, 1200 * D));
     // Removing i3 moves the last row (i1199) into its place: both must stay right.
@@ -82,7 +88,7 @@ describe('UsearchGallery', () => {
 
   it('runs overlapping add, remove and save one at a time (a server may not await each)', async () => {
     const big = clusters(9000, 4, 5); // two chunks: add yields between them
-    const g = UsearchGallery.create({ model: MODEL, dimension: 4, metric: 'l2' });
+    const g = UsearchGallery.create({ model: MODEL, dimension: 4, metric: 'l2', threads: 1 });
     const path = join(dir, 'overlap');
     const calls = [
       g.add(big.items.slice(0, 8999), big.embeddings.subarray(0, 8999 * 4)),
@@ -100,7 +106,7 @@ describe('UsearchGallery', () => {
   });
 
   it('refuses duplicate ids, bad embeddings and bad queries without changing anything', async () => {
-    const g = UsearchGallery.create({ model: MODEL, dimension: D, metric: 'l2' });
+    const g = UsearchGallery.create({ model: MODEL, dimension: D, metric: 'l2', threads: 1 });
     await g.add(data.items.slice(0, 5), data.embeddings.subarray(0, 5 * D));
     const one = data.embeddings.subarray(0, D);
     await expect(g.add([{ id: 'i2' }], one)).rejects.toThrow("item id 'i2' is already in the gallery");
@@ -113,14 +119,14 @@ describe('UsearchGallery', () => {
     );
     await expect(g.search(new Float32Array(3), 1)).rejects.toThrow('query has 3 floats');
     expect(g.info().size).toBe(5);
-    expect(await UsearchGallery.create({ model: MODEL, dimension: D, metric: 'l2' }).search(one, 3)).toEqual(
-      [],
-    );
+    expect(
+      await UsearchGallery.create({ model: MODEL, dimension: D, metric: 'l2', threads: 1 }).search(one, 3),
+    ).toEqual([]);
   });
 
   it("refuses another model's gallery and damaged folders, one line each", async () => {
     const path = join(dir, 'other');
-    const g = UsearchGallery.create({ model: MODEL, dimension: D, metric: 'l2' });
+    const g = UsearchGallery.create({ model: MODEL, dimension: D, metric: 'l2', threads: 1 });
     await g.add(data.items.slice(0, 50), data.embeddings.subarray(0, 50 * D));
     await g.save(path);
     const info = (await openGallery(path)).info();
