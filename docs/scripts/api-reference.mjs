@@ -25,6 +25,7 @@ const PACKAGES = [
   { dir: 'datasets', entries: ['src/index.ts'] },
   { dir: 'gallery', entries: ['src/index.ts'] },
   { dir: 'serve', entries: ['src/index.ts'] },
+  { dir: 'web', entries: ['src/index.ts'] },
   { dir: 'cli', entries: ['src/index.ts'] },
 ];
 

@@ -15,9 +15,9 @@
 //    require() calls and run with node, loads the artifact and scores a pair. Node >= 20.19 loads
 //    the packages' ESM through require(); each `exports` entry has a `default` condition for it.
 // 4. The CLI without TensorFlow.js: in a second scratch project, `npm install` the @siamese/cli
-//    tarball with core, datasets, backend-onnx, gallery and serve, and not @siamese/backend-tfjs (its optional
+//    tarball with core, datasets, backend-onnx, backend-torch, gallery, serve and web, and not @siamese/backend-tfjs (its optional
 //    peer): no @tensorflow package may be installed; `siamese --help`, `doctor`, `info`, `compare`
-//    and a short `train` (on onnxruntime) run, and `train --backend tfjs` stops with one line
+//    `export --web`, and a short `train` (on onnxruntime) run, and `train --backend tfjs` stops with one line
 //    saying what to install.
 //
 // It builds nothing: run it after `pnpm build` (CI runs it after the tests and the docs build).
@@ -49,8 +49,10 @@ const CLI_INSTALL = [
   '@siamese/core',
   '@siamese/datasets',
   '@siamese/backend-onnx',
+  '@siamese/backend-torch',
   '@siamese/gallery',
   '@siamese/serve',
+  '@siamese/web',
 ];
 const started = Date.now();
 const problems = [];
@@ -543,6 +545,21 @@ run(process.execPath, ['make-model.mjs'], { cwd: cliScratch, env });
 expectRun(['--help'], 0, /\btrain\b[\s\S]*\bdoctor\b/, 'lists no commands');
 expectRun(['info', 'model'], 0, /resnet10_w8/, 'does not describe the model');
 const compared = expectRun(['compare', 'model', 'a.png', 'b.png'], 0, /\d\.\d+/, 'does not score the pair');
+// The web page from the installed packages: @siamese/web's built page and onnxruntime-web's files.
+const webExported = expectRun(
+  ['export', 'model', '--web', 'site'],
+  0,
+  /^wrote site \(page; model\/: fp32 encoder .* ort\/: onnxruntime-web [\d.]+ MiB\)$/m,
+  'does not write the web page',
+);
+for (const f of [
+  'index.html',
+  'app.js',
+  'model/siamese-web.json',
+  'ort/ort-wasm-simd-threaded.wasm',
+  'ort/ort.wasm.min.mjs',
+])
+  if (!existsSync(join(cliScratch, 'site', f))) fail(`\`siamese export --web\` wrote no site/${f}`);
 // The gallery index: usearch's prebuilt binary loads from an install that ran no scripts.
 mkdirSync(join(cliScratch, 'images'));
 for (const f of ['a.png', 'b.png'])
@@ -647,6 +664,7 @@ const trained = expectRun(
   'does not train on onnxruntime',
 );
 console.log(`  compare: ${compared.out.trim().split('\n')[0]}`);
+console.log(`  export --web: ${webExported.out.trim().split('\n')[0]}`);
 console.log(`  search on a gallery index: ${searched.out.trim().split('\n')[1]}`);
 console.log(`  serve: ${served.out.split('\n').find((l) => l.startsWith('compare: '))}`);
 console.log(`  doctor: ${doctor.out.split('\n').find((l) => /^\w+ +tfjs /.test(l))}`);

@@ -12,12 +12,14 @@ import {
 import { configFor } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { quantizeInt8 } from '../quantize/export-int8.js';
+import { exportPytorch, pytorchOptions } from './export-pytorch.js';
+import { exportWeb } from './export-web.js';
 import { bytes } from './format.js';
 import { inferOptions, inferSettings } from './options.js';
 import { nonNegativeInt, oneOfFlag, positiveInt, str } from './parse.js';
 import type { CommandDef, ParsedArgs } from './types.js';
 
-const FORMATS = ['onnx'] as const;
+const FORMATS = ['onnx', 'pytorch'] as const;
 const CUTS = ['pair', 'encoder', 'head'] as const;
 const INSTANCES = ['cpu', 'gpu'] as const;
 const PRECISIONS = ['int8'] as const;
@@ -42,14 +44,15 @@ const CUT_TEXT: Record<(typeof CUTS)[number], string> = {
 export const exportCommand: CommandDef = {
   name: 'export',
   summary:
-    'export a model to ONNX (pair, encoder or head), optionally as a Triton model repository, or an int8 model calibrated on real images',
-  positionals: ['MODEL'],
+    'export a model to ONNX (pair, encoder or head), optionally as a Triton model repository; an int8 model calibrated on real images; a web page (--web); or a PyTorch package (--format pytorch)',
+  positionals: ['[MODEL]'],
   options: {
     format: {
       type: 'string',
-      value: 'onnx',
+      value: FORMATS.join('|'),
       default: 'onnx',
-      description: 'output format (onnx: IR 8, opset 17)',
+      description:
+        'output format (onnx: IR 8, opset 17; pytorch: a Python package with the model, loss and a torchrun train.py)',
     },
     cut: {
       type: 'string',
@@ -85,6 +88,12 @@ export const exportCommand: CommandDef = {
       value: 'N',
       default: '64',
       description: "largest batch Triton's dynamic batcher forms",
+    },
+    web: {
+      type: 'string',
+      value: 'DIR',
+      description:
+        "write a static web folder instead: a page that scores, enrols and searches in the browser (@siamese/web, onnxruntime-web), with the model and onnxruntime-web's files",
     },
     'no-fold': {
       type: 'boolean',
@@ -135,18 +144,36 @@ export const exportCommand: CommandDef = {
       description: 'write the int8 model even when it costs more than AUC 0.002 or 0.5 accuracy points',
     },
     ...inferOptions,
+    ...pytorchOptions,
   },
   details:
-    "Every file is written atomically (a temporary file, then a rename): an interrupted export leaves the old file or none. The ONNX metadata carries the model's preprocessing and threshold. With --quantize int8 the export calibrates the encoder on --calibrate's images, compares int8 with fp32 on held-out pairs (ROC AUC, accuracy, probability differences), re-fits the threshold for int8 and writes a model folder whose encoder and pair cuts are int8 (the head stays fp32); it refuses a model that loses more than 0.002 AUC or 0.5 accuracy points unless --accept-drop. An int8 model folder exports its int8 cuts without --quantize.",
+    "Every file is written atomically (a temporary file, then a rename): an interrupted export leaves the old file or none. The ONNX metadata carries the model's preprocessing and threshold. With --quantize int8 the export calibrates the encoder on --calibrate's images, compares int8 with fp32 on held-out pairs (ROC AUC, accuracy, probability differences), re-fits the threshold for int8 and writes a model folder whose encoder and pair cuts are int8 (the head stays fp32); it refuses a model that loses more than 0.002 AUC or 0.5 accuracy points unless --accept-drop. An int8 model folder exports its int8 cuts without --quantize. With --web DIR the export writes a static web folder instead: a page that scores two dropped images and enrols and searches a few (@siamese/web on onnxruntime-web), model/ with the encoder and head and a manifest (preprocessing, threshold, precision, SHA-256 of each file), onnxruntime-web's files in ort/, and serve.json and _headers with the cross-origin isolation headers that wasm threads need; the folder is swapped in whole.",
   examples: [
     'siamese export runs/mnist/model --format onnx',
     'siamese export model --cut encoder --out encoder.onnx',
     'siamese export model --triton models --instance gpu --max-batch 128',
     'siamese export runs/mnist/model --quantize int8 --calibrate mnist --out runs/mnist/model-int8',
+    'siamese export runs/mnist/model --web site/',
+    'siamese export runs/mnist/model --format pytorch --out torch-mnist',
   ],
   async run(args, io) {
-    const [dir] = args.positionals as [string];
+    const [given] = args.positionals as [string | undefined];
     const v = args.values;
+    if (String(v.format) === 'pytorch') return exportPytorch(given, args, io);
+    const stray = Object.keys(pytorchOptions).find((f) => args.given.has(f));
+    if (stray) throw new UsageError(`--${stray} goes with --format pytorch`);
+    if (given === undefined) throw new UsageError('needs MODEL (a model folder)');
+    const dir = given;
+    const web = str(v.web);
+    if (web !== undefined) {
+      const clash = ['cut', 'out', 'triton', 'quantize', 'no-fold'].find((f) => args.given.has(f));
+      if (clash)
+        throw new UsageError(
+          `--web writes the encoder and head cuts itself; drop --${clash} (an int8 model folder gives an int8 page)`,
+        );
+      await exportWeb(dir, web, io);
+      return;
+    }
     oneOfFlag('format', String(v.format), FORMATS);
     const cut = oneOfFlag('cut', String(v.cut), CUTS);
     const quantize = str(v.quantize);

@@ -6,6 +6,7 @@ import { embed } from './embed.js';
 import { evalCommand } from './eval.js';
 import { exportCommand } from './export.js';
 import { galleryIndex } from './gallery-index.js';
+import { importCommand } from './import.js';
 import { info } from './info.js';
 import { lintCommand } from './lint.js';
 import { score } from './score.js';
@@ -20,6 +21,7 @@ export const COMMANDS: readonly CommandDef[] = [
   evalCommand,
   compare,
   exportCommand,
+  importCommand,
   embed,
   search,
   galleryIndex,

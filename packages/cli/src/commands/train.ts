@@ -271,7 +271,8 @@ export const trainCommand: CommandDef = {
   },
 };
 
-function modelConfig(s: TrainSettings): SiameseConfig {
+/** The model a run of these settings trains (also what `siamese import` rebuilds). */
+export function modelConfig(s: TrainSettings): SiameseConfig {
   return {
     encoder: s.arch,
     input: { channels: s.channels, height: s.height, width: s.width },

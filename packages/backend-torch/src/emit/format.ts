@@ -1,0 +1,74 @@
+/**
+ * Line wrapping for the generated Python, black's way: a line over the limit is split inside its
+ * last bracket pair that closes at the end of the line, arguments one per line with a trailing comma.
+ */
+export const LINE_LENGTH = 100;
+
+/** Splits `text` at top-level commas (outside brackets and strings). */
+function topLevelArgs(text: string): string[] {
+  const args: string[] = [];
+  let depth = 0;
+  let quote: string | undefined;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = undefined;
+    } else if (c === '"' || c === "'") quote = c;
+    else if ('([{'.includes(c)) depth++;
+    else if (')]}'.includes(c)) depth--;
+    else if (c === ',' && depth === 0) {
+      args.push(text.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  const last = text.slice(start).trim();
+  if (last) args.push(last);
+  return args;
+}
+
+/** The index of the bracket opening the pair that closes at the end of `line`, or -1. */
+function openingOfLast(line: string): number {
+  const close = line.length - 1;
+  if (!')]}'.includes(line[close]!)) return -1;
+  let depth = 0;
+  let quote: string | undefined;
+  const opens: number[] = [];
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = undefined;
+    } else if (c === '"' || c === "'") quote = c;
+    else if ('([{'.includes(c)) {
+      opens[depth++] = i;
+    } else if (')]}'.includes(c)) {
+      depth--;
+      if (i === close && depth >= 0) return opens[depth]!;
+    }
+  }
+  return -1;
+}
+
+/** `line` (at `indent` spaces) as one or more lines of at most LINE_LENGTH characters where possible. */
+export function wrap(line: string, indent: number): string[] {
+  const pad = ' '.repeat(indent);
+  if (indent + line.length <= LINE_LENGTH) return [pad + line];
+  const open = openingOfLast(line);
+  if (open <= 0) return [pad + line];
+  const head = line.slice(0, open + 1);
+  const body = line.slice(open + 1, -1);
+  const tail = line.slice(-1);
+  const inner = ' '.repeat(indent + 4);
+  if (inner.length + body.length <= LINE_LENGTH) return [pad + head, inner + body, pad + tail];
+  const args = topLevelArgs(body);
+  // One argument keeps no trailing comma: `(a * b,)` would be a tuple.
+  if (args.length === 1) return [pad + head, ...wrap(args[0]!, indent + 4), pad + tail];
+  return [pad + head, ...args.flatMap((a) => wrap(`${a},`, indent + 4)), pad + tail];
+}
+
+/** Lines at `indent`, each wrapped. */
+export function block(lines: readonly string[], indent: number): string[] {
+  return lines.flatMap((l) => (l === '' ? [''] : wrap(l, indent)));
+}

@@ -1,0 +1,133 @@
+/**
+ * The package in a real browser for its own tests: src/index.ts bundled by esbuild exactly as a
+ * user's bundler would see it (platform browser, onnxruntime-web left to load from ./ort/), a page
+ * that exposes it as `window.web`, a static server on 127.0.0.1 with cross-origin isolation, and
+ * headless Chromium (Debian's chromium or CHROME_PATH).
+ */
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { build } from 'esbuild';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import sirv from 'sirv';
+
+export const ORT_ENTRIES: Record<string, string> = {
+  'onnxruntime-web/wasm': 'ort.wasm.min.mjs',
+  'onnxruntime-web/webgpu': 'ort.webgpu.min.mjs',
+};
+
+/** Bundles `entry` for the browser; onnxruntime-web is left to load from ./ort/. */
+export async function bundle(entry: string, outfile: string): Promise<number> {
+  const result = await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify: true,
+    metafile: true,
+    logLevel: 'silent',
+    plugins: [
+      {
+        name: 'ort-outside',
+        setup(b) {
+          b.onResolve({ filter: /^onnxruntime-web(\/.*)?$/ }, (args) => ({
+            path: `./ort/${ORT_ENTRIES[args.path] ?? 'missing.mjs'}`,
+            external: true,
+          }));
+        },
+      },
+    ],
+  });
+  return Object.values(result.metafile.outputs).reduce((s, o) => s + (o.entryPoint ? o.bytes : 0), 0);
+}
+
+export function chromiumPath(): string | undefined {
+  return (
+    process.env.CHROME_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p))
+  );
+}
+
+export interface TestSite {
+  readonly url: string;
+  readonly dir: string;
+  /** Writes a file the page can fetch at `url + name`. */
+  put(name: string, bytes: Uint8Array | string): Promise<void>;
+  open(path?: string): Promise<Page>;
+  close(): Promise<void>;
+}
+
+/**
+ * Chromium flags that give headless Chromium a WebGPU adapter without a GPU: SwiftShader, Vulkan
+ * on the CPU. Slow, but it runs onnxruntime-web's WebGPU execution provider for real.
+ */
+export const SOFTWARE_WEBGPU = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'];
+
+/**
+ * A folder with the bundled package as ./web.js, onnxruntime-web (wasm and WebGPU builds) in
+ * ./ort/, served and opened in Chromium started with `flags`.
+ */
+export async function testSite(flags: readonly string[] = []): Promise<TestSite> {
+  const dir = await mkdtemp(join(tmpdir(), 'siamese-web-test-'));
+  await bundle(join(import.meta.dirname, 'index.ts'), join(dir, 'web.js'));
+  await writeFile(
+    join(dir, 'index.html'),
+    '<!doctype html><meta charset="utf-8"><script type="module">import * as web from "./web.js"; window.web = web; window.ready = true;</script>',
+  );
+  const ort = dirname(createRequire(import.meta.url).resolve('onnxruntime-web/ort-wasm-simd-threaded.wasm'));
+  await mkdir(join(dir, 'ort'));
+  for (const f of [
+    ...Object.values(ORT_ENTRIES),
+    'ort-wasm-simd-threaded.mjs',
+    'ort-wasm-simd-threaded.wasm',
+    'ort-wasm-simd-threaded.asyncify.mjs',
+    'ort-wasm-simd-threaded.asyncify.wasm',
+  ])
+    await copyFile(join(ort, f), join(dir, 'ort', f));
+  const files = sirv(dir, {
+    dev: true,
+    setHeaders(res) {
+      res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+      res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+    },
+  });
+  const server = createServer((req, res) =>
+    files(req, res, () => {
+      res.statusCode = 404;
+      res.end('not found');
+    }),
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const executablePath = chromiumPath();
+  if (!executablePath) throw new Error('no Chromium');
+  const browser: Browser = await puppeteer.launch({
+    executablePath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-dev-shm-usage', ...flags],
+  });
+  return {
+    url,
+    dir,
+    put: (name, bytes) => writeFile(join(dir, name), bytes),
+    async open(path = '') {
+      const page = await browser.newPage();
+      await page.goto(url + path);
+      await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true, {
+        polling: 50,
+      });
+      return page;
+    },
+    async close() {
+      await browser.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
