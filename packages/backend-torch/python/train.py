@@ -14,21 +14,44 @@ schedule is siamese's: linear warm-up over min(100, steps per epoch) steps, then
 sampled batch, and BatchNorm normalises with the statistics of the whole batch (``--sync-bn``, on
 by default with more than one process), so a run on W processes computes the one-process run's
 steps up to float rounding (dropout masks are drawn for the whole batch too). Rank 0 writes
-RUN/weights.safetensors (the best validation epoch, siamese's parameter names),
-RUN/last.safetensors, RUN/checkpoint.json and RUN/split.json; bring them back with
-``siamese import RUN --out MODEL``.
+RUN/siamese.config.json and RUN/split.json at start-up, then RUN/weights.safetensors (the best
+validation epoch, siamese's parameter names), RUN/last.safetensors and RUN/checkpoint.json; every
+file is written atomically (a temporary file, fsynced, renamed over the old one), so a run killed at
+any point leaves whole files, and ``siamese import RUN --out MODEL`` can take it from its last
+checkpoint. Only rank 0 decides the split (RUN/split.json when resuming, else afresh); the other
+processes receive it from rank 0, never read the file.
+
+Needs PyTorch and Pillow (``pip install torch pillow``); torchvision only for ``--augment``.
 """
 
 import argparse
+import collections
 import json
 import math
 import os
 import sys
 import time
 
-import torch
-import torch.distributed as dist
-from torch.nn.parallel import DistributedDataParallel
+
+def _require():
+    """One line naming what to install, instead of a traceback from deep inside an import."""
+    missing = []
+    for module, package in (("torch", "torch"), ("PIL", "pillow")):
+        try:
+            __import__(module)
+        except ImportError:
+            missing.append(package)
+    if missing:
+        raise SystemExit(
+            f"train.py: needs {' and '.join(missing)}: pip install {' '.join(missing)}"
+        )
+
+
+_require()
+
+import torch  # noqa: E402
+import torch.distributed as dist  # noqa: E402
+from torch.nn.parallel import DistributedDataParallel  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -79,6 +102,13 @@ def parse_args(argv=None):
     )
     p.add_argument(
         "--save-ranks", action="store_true", help="each rank writes RUN/rank-R.safetensors"
+    )
+    p.add_argument(
+        "--cache-images",
+        type=int,
+        default=20000,
+        help="decoded images each process keeps in memory, least recently used dropped first "
+        "(default 20000; 0: decode every time)",
     )
     return p.parse_args(argv)
 
@@ -176,16 +206,26 @@ class Distributed:
 
 
 class Pixels:
-    """Decoded 8-bit images, cached per process (each decodes only its own share of a batch)."""
+    """Decoded 8-bit images, cached per process (each decodes only its own share of a batch): at
+    most ``limit`` of them, the least recently used dropped first (0: no cache). 20000 images of
+    3x224x224 are 3 GB; of 1x105x105, 220 MB."""
 
-    def __init__(self, items):
+    def __init__(self, items, limit=20000):
         self.items = items
-        self.cache = {}
+        self.limit = max(0, limit)
+        self.cache = collections.OrderedDict()
 
     def get(self, i):
-        if i not in self.cache:
-            self.cache[i] = preprocess.load_pixels(self.items.path(i))
-        return self.cache[i]
+        hit = self.cache.get(i)
+        if hit is not None:
+            self.cache.move_to_end(i)
+            return hit
+        pixels = preprocess.load_pixels(self.items.path(i))
+        if self.limit:
+            self.cache[i] = pixels
+            if len(self.cache) > self.limit:
+                self.cache.popitem(last=False)
+        return pixels
 
 
 def augmenter(kind, seed):
@@ -256,6 +296,35 @@ def validate(model, pixels, pairs, device):
     return {"loss": sum(losses) / len(pairs), "auc": roc_auc(scores, labels), "accuracy": accuracy}
 
 
+def write_json(path, value, indent=2):
+    safetensors_io.write_atomic(path, json.dumps(value, indent=indent) + "\n")
+
+
+def decide_split(items, s, args, out, d):
+    """Rank 0 reads the manifest (--split, else RUN/split.json when resuming) or splits afresh, and
+    writes it to RUN/split.json atomically; every other rank receives rank 0's manifest by
+    broadcast, so all ranks train on one split even without a shared file system, and none reads
+    a file rank 0 may be writing. A failure on rank 0 stops every rank with its message."""
+    manifest_path = args.split or os.path.join(out, "split.json")
+    message = [None]
+    if d.rank == 0:
+        try:
+            if os.path.exists(manifest_path):
+                manifest = data.read_manifest(manifest_path)
+            else:
+                manifest = data.split_by_image(items, s["seed"], FRACTIONS)
+            data.apply_manifest(items, manifest, manifest_path)
+            write_json(os.path.join(out, "split.json"), manifest, indent=1)
+            message = [{"manifest": manifest}]
+        except (OSError, ValueError, KeyError) as e:
+            message = [{"error": f"train.py: {e}"}]
+    if d.launched:
+        dist.broadcast_object_list(message, src=0)
+    if "error" in message[0]:
+        raise SystemExit(message[0]["error"])
+    return message[0]["manifest"], manifest_path
+
+
 def open_data(s, args, out, d):
     """(train Items, train pair source, val Items, val pairs) for an image folder or a pair CSV."""
     if s["source"].lower().endswith(".csv"):
@@ -263,15 +332,8 @@ def open_data(s, args, out, d):
         val_items, val_pairs = data.pair_csv(args.val_data) if args.val_data else (None, [])
         return items, ("list", pairs), val_items, val_pairs
     items = data.image_folder(s["source"])
-    manifest_path = args.split or os.path.join(out, "split.json")
-    if os.path.exists(manifest_path):
-        manifest = data.read_manifest(manifest_path)
-    else:
-        manifest = data.split_by_image(items, s["seed"], FRACTIONS)
+    manifest, manifest_path = decide_split(items, s, args, out, d)
     parts = data.apply_manifest(items, manifest, manifest_path)
-    if d.rank == 0:
-        with open(os.path.join(out, "split.json"), "w", encoding="utf-8") as f:
-            json.dump(manifest, f, indent=1)
     val_pairs = data.PairSampler(parts["val"], s["seed"] + 1_000_003).next(args.val_pairs)
     return parts["train"], ("sample", None), parts["val"], val_pairs
 
@@ -281,21 +343,32 @@ def state_of(model):
 
 
 def check_ranks_agree(model, d):
-    """Rank 0's buffers to every rank (as DDP does before each forward), then the largest difference
-    of any parameter or buffer from rank 0's: 0 when the ranks hold identical weights."""
+    """The largest difference of each rank's parameters and of its buffers (BatchNorm's running
+    statistics and counts) from rank 0's, as each rank holds them: nothing is copied between
+    ranks first, so statistics that drifted apart (``--sync-bn off``) show. (0.0, 0.0) when every
+    rank holds rank 0's weights exactly."""
     if not d.launched:
-        return 0.0
-    for b in model.buffers():
-        dist.broadcast(b.data, 0)
-    worst = torch.zeros((), device=d.device)
-    for t in model.state_dict().values():
+        return 0.0, 0.0
+    buffers = {name for name, _ in model.named_buffers()}
+    worst = torch.zeros(2, dtype=torch.float64, device=d.device)
+    for name, t in model.state_dict().items():
         ref = t.detach().clone()
         dist.broadcast(ref, 0)
-        worst = torch.maximum(
-            worst, (t.detach().double() - ref.double()).abs().max().to(worst.dtype)
-        )
+        if t.numel():
+            k = 1 if name in buffers else 0
+            worst[k] = torch.maximum(worst[k], (t.detach().double() - ref.double()).abs().max())
     dist.all_reduce(worst, op=dist.ReduceOp.MAX)
-    return float(worst)
+    return float(worst[0]), float(worst[1])
+
+
+def run_config(s, mode):
+    """RUN/siamese.config.json: the package's config with the data this run trains on."""
+    config = dict(s["config"])
+    config["data"] = {
+        "source": s["source"],
+        **({"split": "split.json"} if mode == "sample" else {}),
+    }
+    return config
 
 
 def main(argv=None):
@@ -336,8 +409,11 @@ def main(argv=None):
     optimizer = make_optimizer(s["optimizer"], net.parameters(), s["lr"], s["weight_decay"])
 
     train_items, (mode, listed), val_items, val_pairs = open_data(s, args, out, d)
-    pixels = Pixels(train_items)
-    val_pixels = Pixels(val_items) if val_items is not None else None
+    if d.rank == 0:
+        # Now, not at the end: a run killed after a checkpoint can still be imported.
+        write_json(os.path.join(out, "siamese.config.json"), run_config(s, mode))
+    pixels = Pixels(train_items, args.cache_images)
+    val_pixels = Pixels(val_items, args.cache_images) if val_items is not None else None
     steps_per_epoch = max(
         1, (len(listed) if mode == "list" else args.pairs_per_epoch) // s["batch_size"]
     )
@@ -400,9 +476,17 @@ def main(argv=None):
         if step >= total:
             break
 
-    difference = check_ranks_agree(model, d)
+    params_diff, buffers_diff = check_ranks_agree(model, d)
+    difference = max(params_diff, buffers_diff)
     if d.launched:
-        d.log(f"ranks: {d.world} hold identical weights (largest difference {difference:g})")
+        if difference == 0:
+            d.log(f"ranks: {d.world} hold identical weights (largest difference {difference:g})")
+        else:
+            d.log(
+                f"ranks: {d.world} hold different weights: parameters differ by up to "
+                f"{params_diff:g}, buffers (BatchNorm statistics) by up to {buffers_diff:g}"
+                + (" (--sync-bn off: rank 0's are written)" if not synced else "")
+            )
     if args.save_ranks:
         safetensors_io.save(os.path.join(out, f"rank-{d.rank}.safetensors"), state_of(model))
     if d.rank == 0:
@@ -411,26 +495,18 @@ def main(argv=None):
             safetensors_io.save(
                 os.path.join(out, "weights.safetensors"), state_of(model), {"step": step}
             )
-        config = dict(s["config"])
-        config["data"] = {
-            "source": s["source"],
-            **({"split": "split.json"} if mode == "sample" else {}),
-        }
-        with open(os.path.join(out, "siamese.config.json"), "w", encoding="utf-8") as f:
-            json.dump(config, f, indent=2)
-        with open(os.path.join(out, "checkpoint.json"), "w", encoding="utf-8") as f:
-            json.dump(
-                {
-                    "irVersion": IR_VERSION,
-                    "steps": step,
-                    "processes": d.world,
-                    "best": best,
-                    "rankDifference": difference,
-                    "seconds": round(time.time() - started, 1),
-                },
-                f,
-                indent=2,
-            )
+        write_json(
+            os.path.join(out, "checkpoint.json"),
+            {
+                "irVersion": IR_VERSION,
+                "steps": step,
+                "processes": d.world,
+                "best": best,
+                "rankDifference": difference,
+                "rankDifferences": {"parameters": params_diff, "buffers": buffers_diff},
+                "seconds": round(time.time() - started, 1),
+            },
+        )
     d.close()
     return 0
 

@@ -17,6 +17,10 @@ export const PYTHON = '/usr/bin/python3';
 export const HAS_TORCH =
   spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore', timeout: 120_000 }).status === 0;
 export const NO_TORCH_REASON = `skipped: ${PYTHON} cannot import torch (apt-get install python3-torch python3-torchvision)`;
+// Where torch must be there (CI sets SIAMESE_REQUIRE_TORCH=1 once it has it), its absence fails the
+// tests instead of skipping them.
+if (!HAS_TORCH && process.env.SIAMESE_REQUIRE_TORCH === '1')
+  throw new Error(`${PYTHON} cannot import torch, and SIAMESE_REQUIRE_TORCH=1`);
 
 export function fixture(name: string): string {
   return new URL(`./__fixtures__/${name}`, import.meta.url).pathname;

@@ -3,10 +3,12 @@
  * weights and batch equals core's IR training step run by onnxruntime within 1e-4, parameters,
  * BatchNorm statistics and loss; the first step's gradients on 2 processes (synchronised BatchNorm,
  * global-batch dropout masks) equal one process's; train.py under torchrun with 2 processes (gloo,
- * CPU) leaves both ranks with identical weights, written under siamese's names; and train.py reads a
- * CSV of pairs.
+ * CPU) leaves both ranks with identical weights (parameters and BatchNorm statistics, compared as
+ * each rank holds them), written under siamese's names, while with --sync-bn off the check sees the
+ * ranks' statistics differ; a second run in the same folder takes rank 0's split.json, every file
+ * written atomically (no temporary file left); and train.py reads a CSV of pairs.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createOnnxBackend } from '@siamese/backend-onnx';
@@ -147,8 +149,26 @@ describe.skipIf(!HAS_TORCH)('generated training code (skipped without /usr/bin/p
     expect(Buffer.compare(a!, b!)).toBe(0);
     const best = readTensors(readFileSync(join(run, 'weights.safetensors')));
     expect([...best.keys()].sort()).toEqual(inference.params.map((p) => p.name).sort());
-    const split = JSON.parse(readFileSync(join(run, 'split.json'), 'utf8')) as { format: string };
-    expect(split.format).toBe('siamese-split');
+    const splitText = readFileSync(join(run, 'split.json'), 'utf8');
+    expect((JSON.parse(splitText) as { format: string }).format).toBe('siamese-split');
+    const settings = JSON.parse(readFileSync(join(run, 'siamese.config.json'), 'utf8'));
+    expect(settings.data).toEqual({ source: join(root, 'images'), split: 'split.json' });
+
+    // Again in the same folder, each process normalising its share alone: rank 0 reads the split
+    // it wrote and sends it to rank 1, and the check sees the BatchNorm statistics part.
+    const apart = torchrun(2, [
+      join(dir, 'train.py'),
+      ...['--data', join(root, 'images'), '--out', run, '--batch-size', '8', '--epochs', '1'],
+      ...['--pairs-per-epoch', '32', '--val-pairs', '16', '--sync-bn', 'off'],
+    ]);
+    const parted =
+      /ranks: 2 hold different weights: parameters differ by up to 0, buffers \(BatchNorm statistics\) by up to ([\d.e+-]+)/.exec(
+        apart,
+      );
+    expect(parted, apart).not.toBeNull();
+    expect(Number(parted![1])).toBeGreaterThan(0);
+    expect(readFileSync(join(run, 'split.json'), 'utf8')).toBe(splitText);
+    expect(readdirSync(run).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 
   it("the first step's gradients on 2 processes equal 1 process's (BatchNorm and dropout over the whole batch)", () => {

@@ -47,7 +47,7 @@ describe('argument errors (the built binary)', () => {
     await oneLine(['exprot', 'model'], "siamese: unknown command 'exprot' (did you mean export?)");
     await oneLine(
       ['frobnicate'],
-      "siamese: unknown command 'frobnicate' (commands: lint, train, eval, compare, export, embed, search, index, score, serve, convert, info, doctor)",
+      "siamese: unknown command 'frobnicate' (commands: lint, train, eval, compare, export, import, embed, search, index, score, serve, convert, info, doctor)",
     );
     await oneLine(['--verison'], 'siamese: unknown option --verison (did you mean --version?)');
     await oneLine(

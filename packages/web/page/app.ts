@@ -63,20 +63,30 @@ async function main(): Promise<void> {
   (window as unknown as { siameseApp: typeof app }).siameseApp = app;
 
   const slots: Record<'a' | 'b', File | undefined> = { a: undefined, b: undefined };
+  // Each new file starts a comparison; only the latest one may write the result.
+  let latest = 0;
   const compare = async () => {
     const { a, b } = slots;
     if (!a || !b) return;
-    $('result').textContent = 'Comparing…';
-    const s = await model.score(a, b);
-    const verdict = s.same === undefined ? '' : s.same ? ' — same' : ' — different';
+    const mine = ++latest;
     const result = $('result');
-    result.textContent = `probability ${s.probability.toFixed(4)}${verdict}`;
-    // For scripts and tests: which files this result is for, and its exact numbers.
-    Object.assign(result.dataset, {
-      pair: `${a.name}|${b.name}`,
-      probability: String(s.probability),
-      same: String(s.same),
-    });
+    result.textContent = 'Comparing…';
+    try {
+      const s = await model.score(a, b);
+      if (mine !== latest) return;
+      const verdict = s.same === undefined ? '' : s.same ? ' — same' : ' — different';
+      result.textContent = `probability ${s.probability.toFixed(4)}${verdict}`;
+      // For scripts and tests: which files this result is for, and its exact numbers.
+      Object.assign(result.dataset, {
+        pair: `${a.name}|${b.name}`,
+        probability: String(s.probability),
+        same: String(s.same),
+      });
+    } catch (e) {
+      if (mine !== latest) return;
+      result.textContent = '';
+      showError(e);
+    }
   };
   for (const slot of ['a', 'b'] as const) {
     const label = document.querySelector<HTMLLabelElement>(`.drop[data-slot="${slot}"]`) as HTMLLabelElement;
@@ -86,12 +96,10 @@ async function main(): Promise<void> {
       clearError();
       slots[slot] = file;
       const img = label.querySelector('img') as HTMLImageElement;
+      if (img.src.startsWith('blob:')) URL.revokeObjectURL(img.src);
       img.src = URL.createObjectURL(file);
       img.hidden = false;
-      compare().catch((e) => {
-        $('result').textContent = '';
-        showError(e);
-      });
+      void compare();
     };
     input.addEventListener('change', () => take(input.files?.[0]));
     label.addEventListener('dragover', (e) => {

@@ -15,6 +15,11 @@ export {
 } from './manifest.js';
 export { type LoadOptions, load, type ModelInfo, type Score, type SearchHit, WebSiamese } from './model.js';
 export { type OnnxInfo, readOnnxInfo } from './onnx-metadata.js';
-export type { ImageInput, PreprocessReport } from './preprocess/preprocessor.js';
+export {
+  DEFAULT_MAX_PIXELS,
+  type ImageInput,
+  type PreprocessOptions,
+  type PreprocessReport,
+} from './preprocess/preprocessor.js';
 export type { ExecutionProvider, RuntimeOptions, RuntimeReport } from './runtime.js';
 export type { ModelSource } from './source.js';

@@ -19,7 +19,7 @@ describe('parseManifest', () => {
     expect(parseManifest(good, 'm.json')).toEqual(good);
   });
 
-  it.each([
+  it.each<[object, string]>([
     [{ format: 'other' }, 'm.json: format must be \'siamese-web-model\', got "other"'],
     [{ version: 2 }, 'm.json: version 2 is not supported (this @siamese/web reads version 1)'],
     [{ precision: 'fp16' }, "m.json: precision must be 'fp32' or 'int8', got \"fp16\""],
@@ -33,6 +33,17 @@ describe('parseManifest', () => {
       { files: { encoder: file('../../etc/passwd'), head: file('head.onnx') } },
       'm.json: files.encoder.path must be a relative path inside the model folder, got "../../etc/passwd"',
     ],
+    ...[
+      '\\\\evil.example/x.onnx',
+      '%2e%2e/%2e%2e/x.onnx',
+      ' https://evil.example/x',
+      'a/./b.onnx',
+      '/abs.onnx',
+      'a b.onnx',
+    ].map((path): [object, string] => [
+      { files: { encoder: file(path), head: file('head.onnx') } },
+      `m.json: files.encoder.path must be a relative path inside the model folder, got ${JSON.stringify(path)}`,
+    ]),
     [
       { files: { encoder: file('encoder.onnx'), head: { ...file('h.onnx'), sha256: 'xyz' } } },
       'm.json: files.head.sha256 must be 64 hex digits, got "xyz"',

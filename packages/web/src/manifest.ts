@@ -37,6 +37,8 @@ export interface WebManifest {
   readonly createdBy?: string;
 }
 
+const SAFE_PATH = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
+
 function fail(where: string, problem: string): never {
   throw new WebModelError(`${where}: ${problem}`, 'format');
 }
@@ -48,7 +50,9 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 function checkFile(v: unknown, where: string, field: string): WebModelFile {
   if (!isRecord(v)) fail(where, `files.${field} must be an object with path, bytes and sha256`);
   const { path, bytes, sha256 } = v;
-  if (typeof path !== 'string' || path === '' || path.includes('..') || /^[a-z]+:|^\//i.test(path))
+  // Plain names below the folder only: no '..', no scheme or leading '/', no '\\', '%' or spaces,
+  // which URL parsing would turn into a way out of the folder.
+  if (typeof path !== 'string' || !SAFE_PATH.test(path) || path.split('/').some((part) => /^\.+$/.test(part)))
     fail(
       where,
       `files.${field}.path must be a relative path inside the model folder, got ${JSON.stringify(path)}`,

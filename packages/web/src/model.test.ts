@@ -15,13 +15,10 @@ import {
 } from '@siamese/core';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumPath, type TestSite, testSite } from './test-util.js';
+import { chromiumPath, requireBrowser, type TestSite, testSite } from './test-util.js';
 
 const chrome = chromiumPath();
-if (!chrome)
-  console.warn(
-    "model.test: no Chromium (install Debian's chromium or set CHROME_PATH): browser tests skipped",
-  );
+requireBrowser(chrome);
 
 const input = { channels: 3, height: 20, width: 24 } as const;
 // A distance head (logit = 2 - 0.1 * L1): an image scores highest against itself.
@@ -129,7 +126,7 @@ describe.skipIf(!chrome)('@siamese/web in Chromium', () => {
     await node.dispose();
     const got = (await inPage(
       async (web, bytes: number[], a: number[], b: number[], n: number) => {
-        const model = await web.load(new Uint8Array(bytes));
+        const model = await web.load(new Uint8Array(bytes), { threads: 2 });
         const scores = await model.scoreTensors(new Float32Array(a), new Float32Array(b), n);
         let embedError = '';
         await model.embed(new ImageData(4, 4)).catch((e: Error) => {
@@ -255,6 +252,15 @@ describe.skipIf(!chrome)('@siamese/web in Chromium', () => {
         threads: await attempt(() => web.load('./model.json', { threads: 0 })),
         notBytes: await attempt(() => web.load(42 as unknown as string)),
         gallery: await attempt(async () => new web.Gallery(4).add('x', new Float32Array(3))),
+        pixels: await attempt(async () => {
+          const model = await web.load('./model.json', { maxPixels: 100 });
+          const canvas = (w: number, h: number) => {
+            const c = new OffscreenCanvas(w, h);
+            (c.getContext('2d') as OffscreenCanvasRenderingContext2D).fillRect(0, 0, w, h);
+            return c;
+          };
+          return model.score(canvas(40, 10), canvas(5, 5));
+        }),
       };
     }, Array.from(cuts.head))) as Record<string, string>;
     expect(errors.head).toBe(
@@ -270,5 +276,6 @@ describe.skipIf(!chrome)('@siamese/web in Chromium', () => {
       'input: load: expected a URL or the bytes of a model (Uint8Array or ArrayBuffer), got number',
     );
     expect(errors.gallery).toBe("input: gallery id 'x': expected an embedding of 4 values, got 3");
+    expect(errors.pixels).toBe('input: image A: 40x10 is more pixels than the limit of 100 (maxPixels)');
   });
 });

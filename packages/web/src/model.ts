@@ -9,13 +9,16 @@ import type * as Ort from 'onnxruntime-web';
 import { WebModelError } from './errors.js';
 import type { Gallery } from './gallery.js';
 import type { WebPrecision } from './manifest.js';
-import { type ImageInput, Preprocessor, type PreprocessReport } from './preprocess/preprocessor.js';
+import {
+  type ImageInput,
+  type PreprocessOptions,
+  Preprocessor,
+  type PreprocessReport,
+} from './preprocess/preprocessor.js';
 import { type Runtime, type RuntimeOptions, type RuntimeReport, startRuntime } from './runtime.js';
 import { type Fetcher, type ModelSource, type ResolvedModel, resolveSource } from './source.js';
 
-export interface LoadOptions extends RuntimeOptions {
-  /** Preprocess in a worker (default true where the browser has Worker and OffscreenCanvas). */
-  readonly worker?: boolean;
+export interface LoadOptions extends RuntimeOptions, PreprocessOptions {
   /** Images per encoder run (default 16). */
   readonly batchSize?: number;
   /** Embedding pairs per head run when searching a gallery (default 4096). */
@@ -56,16 +59,28 @@ export async function load(source: ModelSource, options: LoadOptions = {}): Prom
   const model = await resolveSource(source, options.fetch);
   const sessions: Sessions = {};
   const runtime = await startRuntime(options, async (rt) => {
-    for (const cut of ['pair', 'encoder', 'head'] as const) {
-      const bytes = model.onnx[cut];
-      if (bytes) sessions[cut] = await rt.create(bytes, `${model.from} (${cut})`);
+    try {
+      for (const cut of ['pair', 'encoder', 'head'] as const) {
+        const bytes = model.onnx[cut];
+        if (bytes) sessions[cut] = await rt.create(bytes, `${model.from} (${cut})`);
+      }
+    } catch (e) {
+      // A provider that fails on a later cut must not keep the earlier cuts' sessions (GPU memory).
+      await releaseAll(sessions);
+      throw e;
     }
   });
-  const preprocessor = new Preprocessor(
-    model.preprocessing,
-    options.worker === undefined ? {} : { worker: options.worker },
-  );
+  const preprocessor = new Preprocessor(model.preprocessing, {
+    ...(options.worker === undefined ? {} : { worker: options.worker }),
+    ...(options.maxPixels === undefined ? {} : { maxPixels: options.maxPixels }),
+  });
   return new WebSiamese(model, runtime, sessions, preprocessor, batchSize, headBatchSize);
+}
+
+async function releaseAll(sessions: Sessions): Promise<void> {
+  const all = Object.values(sessions);
+  for (const key of Object.keys(sessions)) delete sessions[key as keyof Sessions];
+  await Promise.allSettled(all.map((s) => s?.release()));
 }
 
 function positive(name: string, v: number | undefined, fallback: number): number {
@@ -227,9 +242,11 @@ export class WebSiamese {
     return options.k === undefined ? hits : hits.slice(0, options.k);
   }
 
+  /** Releases the sessions once the runs already asked for are done; the model cannot be used after. */
   async dispose(): Promise<void> {
     this.preprocessor.dispose();
-    await Promise.allSettled(Object.values(this.sessions).map((s) => s?.release()));
+    await this.queue;
+    await releaseAll(this.sessions);
   }
 
   private get inputSize(): number {

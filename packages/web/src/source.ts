@@ -38,7 +38,15 @@ export async function resolveSource(
       `load: expected a URL or the bytes of a model (Uint8Array or ArrayBuffer), got ${source === null ? 'null' : typeof source}`,
       'input',
     );
-  const url = new URL(String(source), globalThis.location?.href).href;
+  let url: string;
+  try {
+    url = new URL(String(source), globalThis.location?.href).href;
+  } catch {
+    throw new WebModelError(
+      `load: '${String(source)}' is not a URL (a relative one needs a page to be relative to)`,
+      'input',
+    );
+  }
   const bytes = await download(url, fetcher);
   if (firstNonSpace(bytes) === 0x7b) {
     let json: unknown;
@@ -75,8 +83,15 @@ async function checkedFile(
   file: WebModelFile,
   fetcher: Fetcher | undefined,
 ): Promise<Uint8Array> {
-  const url = new URL(file.path, manifestUrl).href;
-  const bytes = await download(url, fetcher);
+  const url = new URL(file.path, manifestUrl);
+  const folder = new URL('./', manifestUrl);
+  // parseManifest refuses paths that leave the folder; the URL parser gets the last word.
+  if (url.origin !== folder.origin || !url.pathname.startsWith(folder.pathname))
+    throw new WebModelError(
+      `${manifestUrl}: files path '${file.path}' points outside the model folder`,
+      'format',
+    );
+  const bytes = await download(url.href, fetcher);
   if (bytes.length !== file.bytes)
     throw new WebModelError(
       `${url}: ${bytes.length} bytes where the manifest says ${file.bytes} (a partial or stale download; reload the page)`,

@@ -47,6 +47,18 @@ export async function bundle(entry: string, outfile: string): Promise<number> {
   return Object.values(result.metafile.outputs).reduce((s, o) => s + (o.entryPoint ? o.bytes : 0), 0);
 }
 
+/**
+ * Where a browser must be there (CI sets SIAMESE_REQUIRE_BROWSER=1 once it has installed one), a
+ * missing one fails the test file instead of skipping it; elsewhere the skip is announced.
+ */
+export function requireBrowser(path: string | undefined): void {
+  if (path) return;
+  const message = "no Chromium (install Debian's chromium or set CHROME_PATH)";
+  if (process.env.SIAMESE_REQUIRE_BROWSER === '1')
+    throw new Error(`${message}, and SIAMESE_REQUIRE_BROWSER=1`);
+  console.warn(`${message}: browser tests skipped`);
+}
+
 export function chromiumPath(): string | undefined {
   return (
     process.env.CHROME_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p))

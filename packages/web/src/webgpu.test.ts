@@ -7,9 +7,10 @@
 import { exportSiameseCut, OnnxSiamese } from '@siamese/backend-onnx';
 import { defaultPreprocessing, initWeights, type ModelArtifact, siamese } from '@siamese/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumPath, SOFTWARE_WEBGPU, type TestSite, testSite } from './test-util.js';
+import { chromiumPath, requireBrowser, SOFTWARE_WEBGPU, type TestSite, testSite } from './test-util.js';
 
 const chrome = chromiumPath();
+requireBrowser(chrome);
 const input = { channels: 1, height: 16, width: 16 } as const;
 const config = { encoder: 'resnet10_w8', input };
 const graph = siamese(config);

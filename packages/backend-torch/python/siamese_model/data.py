@@ -8,7 +8,8 @@ import json
 import os
 import random
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".tif", ".tiff", ".bmp")
+# siamese's IMAGE_EXTENSIONS (@siamese/datasets; a test keeps the two lists equal).
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".tif", ".tiff")
 LABELS = {"1": 1, "0": 0, "same": 1, "different": 0, "true": 1, "false": 0, "yes": 1, "no": 0}
 SPLIT_PARTS = ("train", "val", "test")
 

@@ -3,11 +3,15 @@
 The format is small: an 8-byte little-endian header length, a JSON header naming each tensor's
 dtype, shape and byte range, then the raw little-endian bytes. It is written out here rather than
 imported from the ``safetensors`` package so that the generated package needs nothing beyond torch
-(Debian's python3-torch has no python3-safetensors, and a cluster image may not either). Loading
-never runs code from the file, unlike ``torch.load`` of a pickle.
+(Debian's python3-torch has no python3-safetensors, and a cluster image may not either), and
+without numpy (pip's torch wheels do not require it). Loading never runs code from the file, unlike
+``torch.load`` of a pickle. Every write is atomic (``write_atomic``): a process killed mid-write
+leaves the previous file whole, never a truncated one.
 """
 
+import ctypes
 import json
+import os
 import struct
 import sys
 
@@ -24,6 +28,44 @@ DTYPES = {
 }
 NAMES = {dtype: name for name, dtype in DTYPES.items()}
 MAX_HEADER_BYTES = 100_000_000
+
+
+def write_atomic(path, data):
+    """Writes bytes (or str, as UTF-8) to path atomically: a temporary file in the same folder,
+    flushed and fsynced, then renamed over path (os.replace), and the folder fsynced where it can
+    be. Readers see the old file or the new one, never part of one."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    folder = os.path.dirname(os.path.abspath(path))
+    # Named per process (the umask's permissions, unlike mkstemp's 0600): ranks never share one.
+    tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:
+        dir_fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+def _bytes_of(t):
+    """The raw bytes of a contiguous CPU tensor, read from its memory (no numpy)."""
+    return ctypes.string_at(t.data_ptr(), t.numel() * t.element_size())
 
 
 def _to_little_endian(data):
@@ -62,7 +104,8 @@ def load(path):
 
 
 def save(path, tensors, metadata=None):
-    """Writes {name: tensor} (any device; contiguous, little-endian) with string metadata."""
+    """Writes {name: tensor} (any device; contiguous, little-endian) with string metadata,
+    atomically (see write_atomic)."""
     header = {}
     chunks = []
     offset = 0
@@ -71,7 +114,7 @@ def save(path, tensors, metadata=None):
         if t.dtype not in NAMES:
             raise ValueError(f"safetensors_io: tensor '{name}' has unsupported dtype {t.dtype}")
         data = (
-            _to_little_endian(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+            _to_little_endian(_bytes_of(t))
             if t.numel()
             else b""
         )
@@ -86,11 +129,7 @@ def save(path, tensors, metadata=None):
         header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
     text = json.dumps(header, separators=(",", ":")).encode("utf-8")
     text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for data in chunks:
-            f.write(data)
+    write_atomic(path, b"".join([struct.pack("<Q", len(text)), text, *chunks]))
 
 
 def load_into(module, path, strict=True):

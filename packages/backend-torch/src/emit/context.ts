@@ -37,6 +37,16 @@ export class EmitContext {
     private readonly hasSelf: boolean,
   ) {}
 
+  /** Whether the code is a module's `forward` (has `self`, so `self.training`), not the loss function. */
+  get inModule(): boolean {
+    return this.hasSelf;
+  }
+
+  /** `the model` or `the loss`, for messages. */
+  get place(): string {
+    return this.where;
+  }
+
   /** The parameter behind an IR value name, if it is one. */
   paramOf(value: string): Param | undefined {
     return this.params.get(value);

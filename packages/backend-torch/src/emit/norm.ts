@@ -19,8 +19,14 @@ export const batchNorm: Emit<BatchNormAttrs> = ({ ctx, node, input, inputTypes, 
   ]);
   const rank = inputTypes[0]!.shape.length;
   if (path === undefined || !weight || !bias || !mean || !variance || !count || (rank !== 4 && rank !== 2)) {
-    // Functional form: the statistics are read directly (inference only: no running update).
-    return `F.batch_norm(${input(0)}, ${input(3)}, ${input(4)}, ${input(1)}, ${input(2)}, False, ${float(a.momentum)}, ${float(a.eps)})`;
+    // Functional form (statistics not under one module path): follows the module's train/eval
+    // mode as nn.BatchNorm does: batch statistics in train mode, updating the running ones in place.
+    if (!ctx.inModule) {
+      throw new Error(
+        `${ctx.place}: batchNorm outside the model's module cannot follow train/eval mode (no self.training); the PyTorch target supports it in the model only`,
+      );
+    }
+    return `F.batch_norm(${input(0)}, ${input(3)}, ${input(4)}, ${input(1)}, ${input(2)}, self.training, ${float(a.momentum)}, ${float(a.eps)})`;
   }
   const channels = inputTypes[1]!.shape[0] as number;
   const m = ctx.module(

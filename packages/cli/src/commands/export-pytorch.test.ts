@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeModel, siameseCli, tempDir } from '../test/cli.js';
@@ -56,8 +56,12 @@ describe('siamese export --format pytorch (the built binary)', () => {
     expect(config.model).toMatchObject({ arch: 'resnet10_w8', combine: 'absdiff' });
     expect(config.train.loss).toBe('bce');
     compiles(out);
-    // Exporting again over a previous export replaces it.
+    // Exporting again over a previous export replaces it whole: no file of the old one lingers.
+    writeFileSync(join(out, 'siamese_model', 'stale.py'), '# from an older export\n');
     expect((await siameseCli(['export', model, '--format', 'pytorch', '--out', out])).code).toBe(0);
+    expect(existsSync(join(out, 'siamese_model', 'stale.py'))).toBe(false);
+    expect(existsSync(join(out, 'train.py'))).toBe(true);
+    expect(readdirSync(tmp.path).filter((n) => n.startsWith('.from-model'))).toEqual([]);
   });
 
   it('writes an untrained package from --arch', async () => {
@@ -101,6 +105,37 @@ describe('siamese export --format pytorch (the built binary)', () => {
       /combine must be euclidean/,
     ],
     ['a missing model folder', (t) => [join(t, 'nope'), '--out', join(t, 'x')], /nope/],
+    ...(
+      [
+        ['web', (t: string) => [join(t, 'site')]],
+        ['cut', () => ['encoder']],
+        ['triton', (t: string) => [join(t, 'triton')]],
+        ['quantize', () => ['int8']],
+        ['no-fold', () => []],
+        ['name', () => ['siamese_pair']],
+        ['instance', () => ['gpu']],
+        ['max-batch', () => ['8']],
+        ['calibrate', () => ['mnist']],
+        ['device', () => ['cpu']],
+      ] as const
+    ).map(([flag, value]): [string, (t: string, m: string) => string[], RegExp] => [
+      `the ONNX flag --${flag}`,
+      (t, m) => [m, `--${flag}`, ...value(t), '--out', join(t, 'x')],
+      new RegExp(`^siamese export: --${flag} is for ONNX export; --format pytorch does not take it$`),
+    ]),
+    ...(['channels', 'size', 'combine'] as const).map(
+      (flag): [string, (t: string, m: string) => string[], RegExp] => [
+        `--${flag} with MODEL`,
+        (t, m) => [
+          m,
+          `--${flag}`,
+          { channels: '1', size: '28', combine: 'euclidean' }[flag],
+          '--out',
+          join(t, 'x'),
+        ],
+        new RegExp(`--${flag} is for --arch \\(an untrained model\\); a model folder has its own`),
+      ],
+    ),
   ];
   it.each(cases)('refuses %s with one line and exit 2, writing nothing', async (_name, argv, message) => {
     const t = join(tmp.path, `bad-${Math.random().toString(36).slice(2)}`);
@@ -120,6 +155,20 @@ describe('siamese export --format pytorch (the built binary)', () => {
     expect(r.errLines).toEqual([expect.stringMatching(/is a folder with other files in it/)]);
     expect(r.code).toBe(2);
     expect(existsSync(join(out, 'train.py'))).toBe(false);
+  });
+
+  it('refuses to replace a previous export holding other files (a run folder), leaving it whole', async () => {
+    const out = join(tmp.path, 'export-with-run');
+    expect((await siameseCli(['export', model, '--format', 'pytorch', '--out', out])).code).toBe(0);
+    mkdirSync(join(out, 'run'));
+    writeFileSync(join(out, 'run', 'weights.safetensors'), 'a run');
+    const r = await siameseCli(['export', model, '--format', 'pytorch', '--out', out]);
+    expect(r.errLines).toEqual([
+      expect.stringMatching(/is a previous export with other files in it \('run'\)/),
+    ]);
+    expect(r.code).toBe(2);
+    expect(readFileSync(join(out, 'run', 'weights.safetensors'), 'utf8')).toBe('a run');
+    expect(existsSync(join(out, 'train.py'))).toBe(true);
   });
 
   it('refuses pytorch-only flags with --format onnx', async () => {

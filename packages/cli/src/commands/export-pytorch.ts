@@ -14,6 +14,7 @@ import {
   loadModel,
   type ModelArtifact,
   RESNET_PRESETS,
+  replaceFolder,
   type SiameseConfig,
   siamese,
   siameseTraining,
@@ -64,6 +65,31 @@ export const pytorchOptions = {
   },
 } as const satisfies Record<string, OptionDef>;
 
+/** What `--format pytorch` reads besides its own options; every other export flag is ONNX's. */
+const PYTORCH_SHARED_FLAGS = ['format', 'out', 'seed', 'config', 'help', 'verbose'];
+/** Options that describe the model to build from --arch; a model folder has its own. */
+const ARCH_FLAGS = ['channels', 'size', 'combine'] as const;
+
+/** One line for the first flag `--format pytorch` does not take. */
+function checkFlags(dir: string | undefined, args: ParsedArgs): void {
+  const allowed = new Set([...PYTORCH_SHARED_FLAGS, ...Object.keys(pytorchOptions)]);
+  const onnx = [...args.given].find((f) => !allowed.has(f));
+  if (onnx !== undefined)
+    throw new UsageError(`--${onnx} is for ONNX export; --format pytorch does not take it`);
+  if (dir !== undefined) {
+    const arch = ARCH_FLAGS.find((f) => args.given.has(f));
+    if (arch !== undefined)
+      throw new UsageError(`--${arch} is for --arch (an untrained model); a model folder has its own`);
+  }
+}
+
+/** Top-level names a previous export has (PYTORCH_FILES' first parts, its weights, Python's cache). */
+function isExportFile(name: string, files: readonly string[]): boolean {
+  return (
+    name === 'weights.safetensors' || name === '__pycache__' || files.some((f) => f.split('/')[0] === name)
+  );
+}
+
 /** The model to export: a model folder's, or a fresh one from --arch. */
 async function source(
   dir: string | undefined,
@@ -113,8 +139,11 @@ async function source(
   };
 }
 
-/** --out: a new folder, an empty one, or a previous export to replace. */
-async function outFolder(out: string | undefined): Promise<string> {
+/**
+ * --out: a new folder, an empty one, or a previous export to replace (whole: it is swapped for the
+ * new one, so it must hold nothing but an export's files, such as a run folder).
+ */
+async function outFolder(out: string | undefined, files: readonly string[]): Promise<string> {
   if (out === undefined)
     throw new UsageError('--format pytorch needs --out DIR (the folder to write the package to)');
   const info = await stat(out).catch(() => undefined);
@@ -127,13 +156,23 @@ async function outFolder(out: string | undefined): Promise<string> {
       `--out '${out}' is a folder with other files in it; name a new folder (or a previous export to replace)`,
     );
   }
+  const other = names.find((n) => !isExportFile(n, files));
+  if (other !== undefined)
+    throw new UsageError(
+      `--out '${out}' is a previous export with other files in it ('${other}'), which replacing it would delete; move them or name a new folder`,
+    );
   return out;
 }
 
 export async function exportPytorch(dir: string | undefined, args: ParsedArgs, io: Output): Promise<void> {
   const loaded = await configFor(args);
   const file = loaded.config;
-  const out = await outFolder(args.values.out === undefined ? undefined : String(args.values.out));
+  checkFlags(dir, args);
+  const torch = await import('@siamese/backend-torch');
+  const out = await outFolder(
+    args.values.out === undefined ? undefined : String(args.values.out),
+    torch.PYTORCH_FILES,
+  );
   const model = await source(dir, args, file);
   const loss = oneOfFlag('loss', String(setting(args, 'loss', file.train?.loss) ?? 'bce'), PYTORCH_LOSSES);
   const combine = model.config.combine ?? 'absdiff';
@@ -141,7 +180,6 @@ export async function exportPytorch(dir: string | undefined, args: ParsedArgs, i
     throw new UsageError(
       `--loss contrastive trains the embedding distance: the model's combine must be euclidean, not ${combine}`,
     );
-  const torch = await import('@siamese/backend-torch');
   const encoder = typeof model.config.encoder === 'string' ? model.config.encoder : undefined;
   const settings = {
     ...(file.data?.source ? { data: { source: file.data.source } } : {}),
@@ -169,10 +207,14 @@ export async function exportPytorch(dir: string | undefined, args: ParsedArgs, i
   } catch (e) {
     throw new UsageError(`--format pytorch: ${(e as Error).message}`);
   }
-  for (const [name, content] of files) {
-    await mkdir(dirname(join(out, name)), { recursive: true });
-    await writeFile(join(out, name), content);
-  }
+  // Written to a fresh folder swapped in whole: an interrupted export leaves the old package or
+  // the new one, never a mix, and no file of the old one lingers.
+  await replaceFolder(out, async (tmp) => {
+    for (const [name, content] of files) {
+      await mkdir(dirname(join(tmp, name)), { recursive: true });
+      await writeFile(join(tmp, name), content);
+    }
+  });
   io.out(
     `wrote ${out} (PyTorch package from ${model.from}: siamese_model/ generated from IR, train.py for torchrun, ${files.size} files)`,
   );

@@ -13,14 +13,17 @@ import { OnnxSiamese } from '@siamese/backend-onnx';
 import { loadSharp, mnist } from '@siamese/datasets';
 import type { Browser, ElementHandle, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumPath, launchBrowser, type StaticServer, serveStatic } from '../test/browser.js';
+import {
+  chromiumPath,
+  launchBrowser,
+  requireBrowser,
+  type StaticServer,
+  serveStatic,
+} from '../test/browser.js';
 import { siameseCli, tempDir } from '../test/cli.js';
 
 const chrome = chromiumPath();
-if (!chrome)
-  console.warn(
-    "export-web.test: no Chromium (install Debian's chromium or set CHROME_PATH): browser tests skipped",
-  );
+requireBrowser(chrome, 'export-web.test');
 
 let tmp: Awaited<ReturnType<typeof tempDir>>;
 let model: string;
@@ -155,11 +158,17 @@ async function comparePage(page: Page, a: string, b: string): Promise<{ probabil
     await upload(page, `#file-${slot}`, file);
   }
   const pair = `${basename(a)}|${basename(b)}`;
-  await page
+  // The result and the pair it belongs to, read in one go (a later result cannot slip in between).
+  const handle = await page
     .waitForFunction(
-      (p) =>
-        (document.getElementById('result') as HTMLElement).dataset.pair === p ||
-        !(document.getElementById('error') as HTMLElement).hidden,
+      (p) => {
+        const r = document.getElementById('result') as HTMLElement;
+        const error = document.getElementById('error') as HTMLElement;
+        if (!error.hidden) return { error: error.textContent ?? '' };
+        return r.dataset.pair === p
+          ? { probability: Number(r.dataset.probability), same: String(r.dataset.same) }
+          : false;
+      },
       { timeout: 60_000, polling: 100 },
       pair,
     )
@@ -171,10 +180,9 @@ async function comparePage(page: Page, a: string, b: string): Promise<{ probabil
         `${e.message}; waiting for ${pair}, the page shows ${shown}; its log: ${logs.get(page)?.join(' | ')}`,
       );
     });
-  const error = await errorText(page);
-  if (error) throw new Error(error);
-  const d = await page.$eval('#result', (e) => ({ ...(e as HTMLElement).dataset }));
-  return { probability: Number(d.probability), same: String(d.same) };
+  const got = (await handle.jsonValue()) as { probability: number; same: string } | { error: string };
+  if ('error' in got) throw new Error(got.error);
+  return got;
 }
 
 /** The page's model on the same tensors: pair logits and embeddings. */
@@ -253,6 +261,13 @@ describe('siamese export --web', () => {
       expect.stringContaining(`--web '${other}' is a folder with other files in it`),
     ]);
     expect(await readdir(other)).toEqual(['notes.txt']);
+    // A site of the user's (index.html and model/, but no siamese manifest) is not a previous export.
+    const userSite = join(tmp.path, 'user-site');
+    await mkdir(join(userSite, 'model'), { recursive: true });
+    await writeFile(join(userSite, 'index.html'), '<p>mine</p>');
+    const notOurs = await siameseCli(['export', model, '--web', userSite]);
+    expect(notOurs.code).toBe(2);
+    expect(await readFile(join(userSite, 'index.html'), 'utf8')).toBe('<p>mine</p>');
     const clash = await siameseCli(['export', model, '--web', join(tmp.path, 'x'), '--cut', 'encoder']);
     expect(clash.code).toBe(2);
     expect(clash.errLines).toEqual([expect.stringContaining('drop --cut')]);
@@ -270,11 +285,12 @@ describe('siamese export --web', () => {
       );
       const refEmbedding = await node.embed({ dtype: 'float32', shape: [n, 1, 28, 28], data: a });
       await node.dispose();
+      // ?threads=2 on both: the isolated page gets them, the plain one falls back to 1 and says why.
       for (const [url, threads] of [
         [isolated, 2],
         [plain, 1],
       ] as const) {
-        const page = await open(url);
+        const page = await open(`${url}?threads=2`);
         expect(await errorText(page)).toBe('');
         const out = await pageOutputs(page, a, b, n);
         expect(out.info.runtime.executionProvider).toBe('wasm');

@@ -24,9 +24,10 @@ export const ISOLATION_HEADERS = {
 const PAGE_FILES = ['index.html', 'app.js', 'app.js.map', 'style.css'] as const;
 
 export async function exportWeb(dir: string, out: string, io: Output): Promise<void> {
-  await checkOut(out);
-  const artifact = await loadModel(dir);
   const web = await import('@siamese/web');
+  await checkOut(out, web.WEB_MANIFEST_FILE, web.WEB_MANIFEST_FORMAT);
+  const page = await pageDir();
+  const artifact = await loadModel(dir);
   const onnx = await import('@siamese/backend-onnx');
   const int8 = artifact.quantization?.onnx.encoder;
   const threshold = int8
@@ -56,7 +57,6 @@ export async function exportWeb(dir: string, out: string, io: Output): Promise<v
     },
     'siamese export --web',
   );
-  const page = pageDir();
   const ort = ortDir();
   const ortFiles = JSON.parse(await readFile(join(page, 'ort-files.json'), 'utf8')) as string[];
 
@@ -87,26 +87,37 @@ export async function exportWeb(dir: string, out: string, io: Output): Promise<v
 }
 
 /** A new folder, an empty one, or a previous web export; never a folder with other things in it. */
-async function checkOut(out: string): Promise<void> {
+async function checkOut(out: string, manifestFile: string, format: string): Promise<void> {
   const info = await stat(out).catch(() => undefined);
   if (!info) return;
   if (!info.isDirectory()) throw new UsageError(`--web '${out}' is a file; name a folder for the web page`);
-  const names = await readdir(out);
-  if (names.length > 0 && !(names.includes('model') && names.includes('index.html')))
+  if ((await readdir(out)).length === 0) return;
+  // A previous export is known by its manifest, not by names any site could have (index.html).
+  const manifest = await readFile(join(out, 'model', manifestFile), 'utf8').catch(() => '');
+  let previous = false;
+  try {
+    previous = (JSON.parse(manifest) as { format?: unknown }).format === format;
+  } catch {}
+  if (!previous)
     throw new UsageError(
       `--web '${out}' is a folder with other files in it; name a new folder (or a previous --web export to replace)`,
     );
 }
 
 /** @siamese/web's built page (dist/page/). */
-function pageDir(): string {
+async function pageDir(): Promise<string> {
+  const problem =
+    "@siamese/web's page is missing: install @siamese/web (npm install @siamese/web), or build it (pnpm --filter @siamese/web build)";
+  let dir: string;
   try {
-    return dirname(fileURLToPath(import.meta.resolve('@siamese/web/page/index.html')));
-  } catch (e) {
-    throw new UsageError(
-      `--web needs @siamese/web's page (${(e as Error).message}); npm install @siamese/web`,
-    );
+    dir = dirname(fileURLToPath(import.meta.resolve('@siamese/web/page/index.html')));
+  } catch {
+    throw new UsageError(`--web: ${problem}`);
   }
+  for (const f of [...PAGE_FILES, 'ort-files.json'])
+    if (!(await stat(join(dir, f)).catch(() => undefined)))
+      throw new UsageError(`--web: ${problem} (no ${f})`);
+  return dir;
 }
 
 /** onnxruntime-web's dist/ folder, as @siamese/web resolves it. */

@@ -7,6 +7,8 @@ import { copiesFolder, FIXTURES, siameseCli, tempDir } from '../test/cli.js';
 /** Debian's python3 with python3-torch, not a pyenv python3 first on PATH. */
 const PYTHON = '/usr/bin/python3';
 const HAS_TORCH = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+if (!HAS_TORCH && process.env.SIAMESE_REQUIRE_TORCH === '1')
+  throw new Error(`${PYTHON} cannot import torch, and SIAMESE_REQUIRE_TORCH=1`);
 if (!HAS_TORCH)
   console.warn(`import: skipping the torchrun round trip: ${PYTHON} cannot import torch (python3-torch)`);
 

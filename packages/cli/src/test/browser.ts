@@ -18,6 +18,18 @@ export function chromiumPath(): string | undefined {
   return CANDIDATES.find((p) => existsSync(p));
 }
 
+/**
+ * Where a browser must be there (CI sets SIAMESE_REQUIRE_BROWSER=1 once it has installed one), a
+ * missing one fails the test file instead of skipping it; elsewhere the skip is announced.
+ */
+export function requireBrowser(path: string | undefined, what: string): void {
+  if (path) return;
+  const message = `${what}: no Chromium (install Debian's chromium or set CHROME_PATH)`;
+  if (process.env.SIAMESE_REQUIRE_BROWSER === '1')
+    throw new Error(`${message}, and SIAMESE_REQUIRE_BROWSER=1`);
+  console.warn(`${message}: browser tests skipped`);
+}
+
 export async function launchBrowser(): Promise<Browser> {
   const executablePath = chromiumPath();
   if (!executablePath) throw new Error("no Chromium: install Debian's chromium or set CHROME_PATH");

@@ -25,6 +25,8 @@ export interface TensorSpec {
   readonly padColor: readonly number[];
   readonly mean: readonly number[];
   readonly std: readonly number[];
+  /** Images with more pixels are refused before they are read. */
+  readonly maxPixels: number;
 }
 
 export function bitmapToTensor(
@@ -33,6 +35,10 @@ export function bitmapToTensor(
   spec: TensorSpec,
   steps: Steps,
 ): Float32Array {
+  if (bitmap.width * bitmap.height > spec.maxPixels)
+    throw new RangeError(
+      `${bitmap.width}x${bitmap.height} is more pixels than the limit of ${spec.maxPixels} (maxPixels)`,
+    );
   const pixels = steps.read(bitmap);
   const target = { width: spec.width, height: spec.height, fit: spec.resize };
   const resized = steps.resize(pixels.data, pixels.width, pixels.height, target, format);

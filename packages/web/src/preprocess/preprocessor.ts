@@ -1,7 +1,8 @@
 /**
  * Images in, the model's input tensor out: in a worker with an OffscreenCanvas where the browser
  * allows it (decoding, resizing and normalising never hold up the page), else on the main thread
- * with the reason reported. Both paths run the same three functions.
+ * with the reason reported. Both paths run the same functions. A worker that dies, cannot start or
+ * cannot run its code hands its requests to the main thread; only a bad image is the caller's error.
  */
 import type { Preprocessing } from '@siamese/core/portable';
 import { oneLine, WebModelError } from '../errors.js';
@@ -30,12 +31,24 @@ export interface PreprocessReport {
   readonly reason?: string;
 }
 
+export interface PreprocessOptions {
+  /** Preprocess in a worker (default true where the browser has Worker and OffscreenCanvas). */
+  readonly worker?: boolean;
+  /** Images with more pixels are refused (decompression bombs). Default 8192 x 8192, as the CLI. */
+  readonly maxPixels?: number;
+}
+
+export const DEFAULT_MAX_PIXELS = 8192 * 8192;
+
 interface Pending {
   resolve(tensor: Float32Array): void;
   reject(error: Error): void;
   label: string;
   image: Blob | ImageBitmap;
 }
+
+/** The worker could not do the job (not the image's fault): the main thread takes over. */
+class WorkerLost extends Error {}
 
 const STEPS: Steps = {
   read: readRgba,
@@ -56,11 +69,18 @@ export class Preprocessor {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private fallback: string | undefined;
+  private readonly maxPixels: number;
 
   constructor(
     readonly preprocessing: Preprocessing,
-    options: { readonly worker?: boolean } = {},
+    options: PreprocessOptions = {},
   ) {
+    this.maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+    if (!(Number.isInteger(this.maxPixels) && this.maxPixels >= 1))
+      throw new WebModelError(
+        `maxPixels must be a positive integer, got ${JSON.stringify(options.maxPixels)}`,
+        'input',
+      );
     if (options.worker === false) this.fallback = 'the worker was turned off (worker: false)';
     else if (typeof Worker === 'undefined') this.fallback = 'this browser has no Worker';
     else if (typeof OffscreenCanvas === 'undefined') this.fallback = 'this browser has no OffscreenCanvas';
@@ -68,7 +88,7 @@ export class Preprocessor {
 
   private get spec(): TensorSpec {
     const { channels, height, width, resize, padColor, mean, std } = this.preprocessing;
-    return { channels, height, width, resize, padColor, mean, std };
+    return { channels, height, width, resize, padColor, mean, std, maxPixels: this.maxPixels };
   }
 
   get report(): PreprocessReport {
@@ -88,60 +108,63 @@ export class Preprocessor {
   dispose(): void {
     this.worker?.terminate();
     this.worker = undefined;
+    this.fallback ??= 'the model was disposed';
     for (const p of this.pending.values()) p.reject(new WebModelError('the model was disposed', 'input'));
     this.pending.clear();
   }
 
   private async one(input: ImageInput, label: string): Promise<Float32Array> {
-    const image = await drawable(input, label);
     if (await this.startWorker()) {
       try {
-        return await this.inWorker(image, label);
+        // A fresh drawable each attempt: the worker takes ownership of the bitmap it is sent.
+        return await this.inWorker(await drawable(input, label), label);
       } catch (e) {
-        if (e instanceof WebModelError) throw e;
-        // The worker died: carry on without it, and say so.
+        if (!(e instanceof WorkerLost)) throw e;
       }
     }
-    return this.onMainThread(image, label);
+    return this.onMainThread(await drawable(input, label), label);
   }
 
   private startWorker(): Promise<boolean> {
     if (this.fallback) return Promise.resolve(false);
     this.ready ??= new Promise<boolean>((resolve) => {
       let url: string | undefined;
+      const done = (ok: boolean) => {
+        if (url) URL.revokeObjectURL(url);
+        url = undefined;
+        resolve(ok);
+      };
       try {
         url = URL.createObjectURL(new Blob([WORKER_SOURCE()], { type: 'text/javascript' }));
         const worker = new Worker(url);
         worker.onmessage = (e: MessageEvent<WorkerReply>) => {
-          if ('ready' in e.data) {
-            if (url) URL.revokeObjectURL(url);
-            resolve(true);
-            return;
-          }
-          this.settle(e.data);
+          if ('ready' in e.data) done(true);
+          else this.settle(e.data);
         };
+        worker.onmessageerror = () =>
+          this.workerFailed('a reply from the preprocessing worker could not be read');
         worker.onerror = (e) => {
           e.preventDefault();
           this.workerFailed(`the preprocessing worker failed (${oneLine(e.message || 'no message')})`);
-          resolve(false);
+          done(false);
         };
         this.worker = worker;
       } catch (e) {
         this.workerFailed(
           `a worker could not be started (${oneLine(e)}; a Content-Security-Policy without worker-src blob: forbids it)`,
         );
-        resolve(false);
+        done(false);
       }
     });
     return this.ready;
   }
 
+  /** From now on the main thread preprocesses; requests in flight are redone there by `one`. */
   private workerFailed(reason: string): void {
     this.fallback = reason;
     this.worker?.terminate();
     this.worker = undefined;
-    // Requests in flight are redone on the main thread by `one`.
-    for (const p of this.pending.values()) p.reject(new Error(reason));
+    for (const p of this.pending.values()) p.reject(new WorkerLost(reason));
     this.pending.clear();
   }
 
@@ -151,17 +174,22 @@ export class Preprocessor {
     if (!p) return;
     this.pending.delete(reply.id);
     if ('tensor' in reply) p.resolve(reply.tensor);
-    else
-      p.reject(
-        reply.decode
-          ? notAnImage(p.label, p.image, reply.error)
-          : new WebModelError(`${p.label}: ${reply.error}`, 'input'),
-      );
+    else if (reply.fault === 'decode') p.reject(notAnImage(p.label, p.image, reply.error));
+    else if (reply.fault === 'input') p.reject(new WebModelError(`${p.label}: ${reply.error}`, 'input'));
+    else {
+      // The worker's own code failed (e.g. a bundler helper missing from its source): not the image.
+      const reason = `the preprocessing worker cannot run its code (${reply.error})`;
+      p.reject(new WorkerLost(reason));
+      this.workerFailed(reason);
+    }
   }
 
   private inWorker(image: Blob | ImageBitmap, label: string): Promise<Float32Array> {
     const worker = this.worker;
-    if (!worker) return Promise.reject(new Error('no worker'));
+    if (!worker) {
+      if (!(image instanceof Blob)) image.close();
+      return Promise.reject(new WorkerLost('no worker'));
+    }
     const id = this.nextId++;
     const request: WorkerRequest = { id, image, format: 'other', spec: this.spec };
     return new Promise<Float32Array>((resolve, reject) => {
@@ -181,9 +209,13 @@ export class Preprocessor {
     } catch (e) {
       throw notAnImage(label, image, oneLine(e));
     }
-    const tensor = bitmapToTensor(bitmap, format, this.spec, STEPS);
-    bitmap.close();
-    return tensor;
+    try {
+      return bitmapToTensor(bitmap, format, this.spec, STEPS);
+    } catch (e) {
+      throw new WebModelError(`${label}: ${oneLine(e)}`, 'input', { cause: e });
+    } finally {
+      bitmap.close();
+    }
   }
 }
 

@@ -2,7 +2,9 @@
  * The preprocessing worker's body: decodes Blobs (createImageBitmap runs off the main thread here),
  * runs the pipeline on an OffscreenCanvas and transfers the tensor back. Self-contained: the worker
  * is started from this function's text plus the functions it is given, so the package needs no
- * separate worker file that every bundler would have to find.
+ * separate worker file that every bundler would have to find. (So the package must not be
+ * down-levelled below ES2022 or built with esbuild's keepNames: helpers such as __name would be
+ * missing here; the main thread then takes over and says why.)
  */
 import type { bitmapToTensor, Steps, TensorSpec } from './pipeline.js';
 
@@ -14,9 +16,15 @@ export interface WorkerRequest {
   readonly spec: TensorSpec;
 }
 
+/**
+ * `decode`: not an image the browser can decode; `input`: an image the pipeline refuses (too many
+ * pixels); `code`: the worker's own code failed.
+ */
+export type WorkerFault = 'decode' | 'input' | 'code';
+
 export type WorkerReply =
   | { readonly id: number; readonly tensor: Float32Array }
-  | { readonly id: number; readonly error: string; readonly decode: boolean }
+  | { readonly id: number; readonly error: string; readonly fault: WorkerFault }
   | { readonly ready: true };
 
 export function workerMain(pipeline: typeof bitmapToTensor, steps: Steps): void {
@@ -24,6 +32,7 @@ export function workerMain(pipeline: typeof bitmapToTensor, steps: Steps): void 
     onmessage: ((e: MessageEvent<WorkerRequest>) => void) | null;
     postMessage(message: WorkerReply, transfer?: Transferable[]): void;
   };
+  const message = (err: unknown) => (err as Error)?.message ?? String(err);
   scope.onmessage = async (e) => {
     const r = e.data;
     let bitmap: ImageBitmap;
@@ -34,15 +43,17 @@ export function workerMain(pipeline: typeof bitmapToTensor, steps: Steps): void 
         bitmap = await createImageBitmap(r.image);
       } else bitmap = r.image;
     } catch (err) {
-      scope.postMessage({ id: r.id, error: (err as Error)?.message ?? String(err), decode: true });
+      scope.postMessage({ id: r.id, error: message(err), fault: 'decode' });
       return;
     }
     try {
       const tensor = pipeline(bitmap, format, r.spec, steps);
-      bitmap.close();
       scope.postMessage({ id: r.id, tensor }, [tensor.buffer]);
     } catch (err) {
-      scope.postMessage({ id: r.id, error: (err as Error)?.message ?? String(err), decode: false });
+      const code = err instanceof ReferenceError || err instanceof TypeError || err instanceof SyntaxError;
+      scope.postMessage({ id: r.id, error: message(err), fault: code ? 'code' : 'input' });
+    } finally {
+      bitmap.close();
     }
   };
   scope.postMessage({ ready: true });
