@@ -22,6 +22,7 @@ const PACKAGES = [
   { dir: 'core', entries: ['src/index.ts', 'src/conformance/index.ts'] },
   { dir: 'backend-onnx', entries: ['src/index.ts'] },
   { dir: 'backend-tfjs', entries: ['src/index.ts'] },
+  { dir: 'backend-torch', entries: ['src/index.ts'] },
   { dir: 'datasets', entries: ['src/index.ts'] },
   { dir: 'gallery', entries: ['src/index.ts'] },
   { dir: 'serve', entries: ['src/index.ts'] },
