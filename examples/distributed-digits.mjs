@@ -4,7 +4,7 @@
 // steps, check the two ranks hold identical weights, bring both results back with `siamese import`
 // (threshold calibrated on the validation part) and compare their held-out test accuracy.
 //
-//   pnpm build && node examples/distributed-digits.mjs [--steps 1000] [--seeds 1] [--out runs/distributed]
+//   pnpm build && node examples/distributed-digits.mjs [--steps 1000] [--seeds 1] [--first-seed 1] [--out runs/distributed]
 //
 // With --seeds N both sides train N times (seeds 1..N: the split, batches and dropout change; the
 // start weights are the exported ones) and the mean accuracies are compared: one run's accuracy
@@ -22,6 +22,7 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: 'runs/distributed' },
     steps: { type: 'string', default: '1000' },
     seeds: { type: 'string', default: '1' },
+    'first-seed': { type: 'string', default: '1' },
     python: { type: 'string', default: '/usr/bin/python3' },
   },
 });
@@ -114,7 +115,7 @@ function train(processes, seed) {
 
 const pct = (v) => `${(v * 100).toFixed(2)}%`;
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const seeds = Array.from({ length: Number(args.seeds) }, (_, i) => i + 1);
+const seeds = Array.from({ length: Number(args.seeds) }, (_, i) => i + Number(args['first-seed']));
 const results = [];
 for (const seed of seeds) {
   const two = train(2, seed);
