@@ -8,7 +8,15 @@
 // Needs the built packages (pnpm --filter @siamese/web... build) and Chromium (CHROME_PATH or
 // /usr/bin/chromium):
 //   node bench/web/run.mjs [--rounds 9] [--batch 8] [--calls 4] [--only demo]
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -48,7 +56,10 @@ if (!chrome) throw new Error('bench/web: no Chromium (install chromium or set CH
 
 // A static site: the built @siamese/web bundled for the browser, onnxruntime-web in ./ort/, the models.
 const site = mkdtempSync(join(tmpdir(), 'siamese-bench-web-'));
-const ORT = { 'onnxruntime-web/wasm': 'ort.wasm.min.mjs', 'onnxruntime-web/webgpu': 'ort.webgpu.min.mjs' };
+// onnxruntime-web's entry points and files, as @siamese/web's build wrote them for its page.
+const ORT = JSON.parse(
+  readFileSync(join(import.meta.dirname, '../../packages/web/dist/page/ort-files.json'), 'utf8'),
+);
 await build({
   entryPoints: [join(import.meta.dirname, '../../packages/web/dist/index.js')],
   outfile: join(site, 'web.js'),
@@ -62,7 +73,7 @@ await build({
       name: 'ort-outside',
       setup(b) {
         b.onResolve({ filter: /^onnxruntime-web(\/.*)?$/ }, (a) => ({
-          path: `./ort/${ORT[a.path]}`,
+          path: `./ort/${ORT.entries[a.path]}`,
           external: true,
         }));
       },
@@ -75,8 +86,7 @@ writeFileSync(
 );
 const ortDir = dirname(webRequire.resolve('onnxruntime-web/ort-wasm-simd-threaded.wasm'));
 mkdirSync(join(site, 'ort'));
-for (const f of [...Object.values(ORT), 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'])
-  copyFileSync(join(ortDir, f), join(site, 'ort', f));
+for (const f of ORT.files) copyFileSync(join(ortDir, f), join(site, 'ort', f));
 
 const files = sirv(site, {
   dev: true,

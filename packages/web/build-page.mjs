@@ -43,14 +43,19 @@ const result = await build({
 });
 for (const f of ['index.html', 'style.css']) copyFileSync(join(here, 'page', f), join(out, f));
 
-// The files of onnxruntime-web that the page loads from ./ort/ (the CLI copies them from the package).
-const ortFiles = [
-  ...Object.values(ORT_ENTRIES),
-  'ort-wasm-simd-threaded.mjs',
-  'ort-wasm-simd-threaded.wasm',
-  'ort-wasm-simd-threaded.asyncify.mjs',
-  'ort-wasm-simd-threaded.asyncify.wasm',
-];
+// How the page reaches onnxruntime-web: its entry points (import specifier -> file in ./ort/) and
+// every file of it to serve there. The CLI copies `files` from the package; the package's tests
+// and bench/web read this too, so the list is written once.
+const ortFiles = {
+  entries: ORT_ENTRIES,
+  files: [
+    ...Object.values(ORT_ENTRIES),
+    'ort-wasm-simd-threaded.mjs',
+    'ort-wasm-simd-threaded.wasm',
+    'ort-wasm-simd-threaded.asyncify.mjs',
+    'ort-wasm-simd-threaded.asyncify.wasm',
+  ],
+};
 writeFileSync(join(out, 'ort-files.json'), `${JSON.stringify(ortFiles, null, 2)}\n`);
 const bytes = Object.values(result.metafile.outputs).find((o) => o.entryPoint)?.bytes ?? 0;
 console.log(`page bundle: app.js ${(bytes / 1024).toFixed(1)} KiB (onnxruntime-web excluded)`);

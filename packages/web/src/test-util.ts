@@ -4,7 +4,7 @@
  * that exposes it as `window.web`, a static server on 127.0.0.1 with cross-origin isolation, and
  * headless Chromium (Debian's chromium or CHROME_PATH).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
@@ -15,10 +15,10 @@ import { build } from 'esbuild';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import sirv from 'sirv';
 
-export const ORT_ENTRIES: Record<string, string> = {
-  'onnxruntime-web/wasm': 'ort.wasm.min.mjs',
-  'onnxruntime-web/webgpu': 'ort.webgpu.min.mjs',
-};
+/** onnxruntime-web's entry points and files, as build-page.mjs (the package's test script runs it first) wrote them. */
+export const ORT: { entries: Record<string, string>; files: string[] } = JSON.parse(
+  readFileSync(join(import.meta.dirname, '../dist/page/ort-files.json'), 'utf8'),
+);
 
 /** Bundles `entry` for the browser; onnxruntime-web is left to load from ./ort/. */
 export async function bundle(entry: string, outfile: string): Promise<number> {
@@ -37,7 +37,7 @@ export async function bundle(entry: string, outfile: string): Promise<number> {
         name: 'ort-outside',
         setup(b) {
           b.onResolve({ filter: /^onnxruntime-web(\/.*)?$/ }, (args) => ({
-            path: `./ort/${ORT_ENTRIES[args.path] ?? 'missing.mjs'}`,
+            path: `./ort/${ORT.entries[args.path] ?? 'missing.mjs'}`,
             external: true,
           }));
         },
@@ -93,14 +93,7 @@ export async function testSite(flags: readonly string[] = []): Promise<TestSite>
   );
   const ort = dirname(createRequire(import.meta.url).resolve('onnxruntime-web/ort-wasm-simd-threaded.wasm'));
   await mkdir(join(dir, 'ort'));
-  for (const f of [
-    ...Object.values(ORT_ENTRIES),
-    'ort-wasm-simd-threaded.mjs',
-    'ort-wasm-simd-threaded.wasm',
-    'ort-wasm-simd-threaded.asyncify.mjs',
-    'ort-wasm-simd-threaded.asyncify.wasm',
-  ])
-    await copyFile(join(ort, f), join(dir, 'ort', f));
+  for (const f of ORT.files) await copyFile(join(ort, f), join(dir, 'ort', f));
   const files = sirv(dir, {
     dev: true,
     setHeaders(res) {

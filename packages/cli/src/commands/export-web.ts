@@ -58,7 +58,8 @@ export async function exportWeb(dir: string, out: string, io: Output): Promise<v
     'siamese export --web',
   );
   const ort = ortDir();
-  const ortFiles = JSON.parse(await readFile(join(page, 'ort-files.json'), 'utf8')) as string[];
+  const ortFiles = (JSON.parse(await readFile(join(page, 'ort-files.json'), 'utf8')) as { files: string[] })
+    .files;
 
   await replaceFolder(out, async (tmp) => {
     await mkdir(join(tmp, 'model'));
