@@ -92,6 +92,8 @@ function positive(name: string, v: number | undefined, fallback: number): number
 
 export class WebSiamese {
   private queue: Promise<unknown> = Promise.resolve();
+  private lostError: WebModelError | undefined;
+  private abortRun: ((e: Error) => void) | undefined;
   private embeddingSizeSeen: number | undefined;
 
   constructor(
@@ -103,6 +105,14 @@ export class WebSiamese {
     private readonly headBatchSize: number,
   ) {
     this.embeddingSizeSeen = model.embeddingSize;
+    // A lost WebGPU device never settles the run in flight: reject it, and every later one, instead.
+    void runtime.lost.then((reason) => {
+      this.lostError = new WebModelError(
+        `the WebGPU device was lost (${reason}): load the model again to run it on wasm, or reload the page to use WebGPU again`,
+        'runtime',
+      );
+      this.abortRun?.(this.lostError);
+    });
   }
 
   get info(): ModelInfo {
@@ -305,7 +315,14 @@ export class WebSiamese {
     output: string,
   ): Promise<Float32Array> {
     const next = this.queue.then(async () => {
-      const out = await session.run(feeds, [output]);
+      if (this.lostError) throw this.lostError;
+      // Runs are queued, so at most one is in flight: the one a lost device must reject.
+      const out = await new Promise<Ort.InferenceSession.OnnxValueMapType>((resolve, reject) => {
+        this.abortRun = reject;
+        session.run(feeds, [output]).then(resolve, (e) => reject(this.lostError ?? e));
+      }).finally(() => {
+        this.abortRun = undefined;
+      });
       const t = out[output];
       if (!t) throw new WebModelError(`the model gave no '${output}' output`, 'runtime');
       const data = (await t.getData()) as Float32Array;

@@ -50,6 +50,11 @@ export interface Runtime {
   readonly ort: OrtModule;
   readonly report: RuntimeReport;
   create(model: Uint8Array, what: string): Promise<Ort.InferenceSession>;
+  /**
+   * WebGPU: settles with the reason once the GPU device is lost (GPU process crash, driver reset,
+   * `destroy()`). Runs in flight would otherwise never settle, so they race it. Never settles on wasm.
+   */
+  readonly lost: Promise<string>;
 }
 
 /** The runtime for a set of models: `probe` must create every session the model needs (WebGPU can fail on any). */
@@ -74,6 +79,11 @@ export async function startRuntime(
     if (problem === undefined) {
       try {
         const ort = options.ort?.webgpu ?? (await import('onnxruntime-web/webgpu'));
+        const lost = lostDevices.get(ort);
+        if (lost !== undefined)
+          throw new Error(
+            `its device was lost earlier on this page (${lost}); reload the page to use WebGPU again`,
+          );
         configure(ort, options, 1);
         const runtime = makeRuntime(ort, 'webgpu', {
           executionProvider: 'webgpu',
@@ -82,7 +92,7 @@ export async function startRuntime(
           tried,
         });
         await probe(runtime);
-        return runtime;
+        return { ...runtime, lost: deviceLost(ort) };
       } catch (e) {
         if (asked === 'webgpu')
           throw new WebModelError(`WebGPU could not run the model: ${oneLine(e)}`, 'runtime', { cause: e });
@@ -108,6 +118,25 @@ export async function startRuntime(
   });
   await probe(runtime);
   return runtime;
+}
+
+/**
+ * Why WebGPU's device was lost on this page, once it was: onnxruntime-web keeps its one device for
+ * the page's life, so a later load must not pick WebGPU again (its runs would all fail).
+ */
+const lostDevices = new WeakMap<OrtModule, string>();
+
+/** The reason, once the device onnxruntime-web's sessions run on is lost (never, if it has none). */
+async function deviceLost(ort: OrtModule): Promise<string> {
+  type Lost = { message?: string; reason?: string };
+  const device = (await Promise.resolve(ort.env.webgpu.device).catch(() => undefined)) as unknown as
+    | { lost?: Promise<Lost> }
+    | undefined;
+  if (!device?.lost) return new Promise<string>(() => {});
+  const info = await device.lost;
+  const reason = oneLine([info.reason, info.message].filter(Boolean).join(': ') || 'no reason given');
+  lostDevices.set(ort, reason);
+  return reason;
 }
 
 async function webgpuProblem(): Promise<string | undefined> {
@@ -146,6 +175,7 @@ function makeRuntime(ort: OrtModule, provider: ExecutionProvider, report: Runtim
   return {
     ort,
     report,
+    lost: new Promise<string>(() => {}),
     async create(model, what) {
       try {
         return await ort.InferenceSession.create(model, {

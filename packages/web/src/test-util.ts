@@ -76,9 +76,23 @@ export interface TestSite {
 
 /**
  * Chromium flags that give headless Chromium a WebGPU adapter without a GPU: SwiftShader, Vulkan
- * on the CPU. Slow, but it runs onnxruntime-web's WebGPU execution provider for real.
+ * on the CPU. Slow, but it runs onnxruntime-web's WebGPU execution provider for real. On a busy
+ * machine one shader compile can outlast the GPU watchdog, which would kill the GPU process.
  */
-export const SOFTWARE_WEBGPU = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'];
+export const SOFTWARE_WEBGPU = [
+  '--enable-unsafe-webgpu',
+  '--use-webgpu-adapter=swiftshader',
+  '--disable-gpu-watchdog',
+];
+
+/** A closed network (CI): Chromium must not try to reach Google's services at start. */
+const OFFLINE = [
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+];
 
 /**
  * A folder with the bundled package as ./web.js, onnxruntime-web (wasm and WebGPU builds) in
@@ -114,7 +128,7 @@ export async function testSite(flags: readonly string[] = []): Promise<TestSite>
   const browser: Browser = await puppeteer.launch({
     executablePath,
     headless: true,
-    args: ['--no-sandbox', '--disable-dev-shm-usage', ...flags],
+    args: ['--no-sandbox', '--disable-dev-shm-usage', ...OFFLINE, ...flags],
   });
   return {
     url,
