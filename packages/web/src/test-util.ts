@@ -71,7 +71,35 @@ export interface TestSite {
   /** Writes a file the page can fetch at `url + name`. */
   put(name: string, bytes: Uint8Array | string): Promise<void>;
   open(path?: string): Promise<Page>;
+  /** The end of what Chromium printed (its GPU process's complaints among it) and the pages' console. */
+  log(): string;
   close(): Promise<void>;
+}
+
+/**
+ * `work`, or after `ms` an error that says what the page was doing (`window.phase`) and what
+ * Chromium printed: a hang in CI must say where it hung.
+ */
+export async function within<T>(ms: number, site: TestSite, page: Page, work: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(async () => {
+      const phase = await Promise.race([
+        page.evaluate(() => String((window as unknown as { phase?: string }).phase)),
+        new Promise<string>((r) => setTimeout(() => r('(the page does not answer)'), 5000)),
+      ]).catch((e: Error) => `(the page does not answer: ${e.message})`);
+      reject(
+        new Error(
+          `still waiting after ${ms / 1000} s, at ${phase}; Chromium and the page said:\n${site.log()}`,
+        ),
+      );
+    }, ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
@@ -130,12 +158,23 @@ export async function testSite(flags: readonly string[] = []): Promise<TestSite>
     headless: true,
     args: ['--no-sandbox', '--disable-dev-shm-usage', ...OFFLINE, ...flags],
   });
+  const lines: string[] = [];
+  const note = (line: string) => {
+    lines.push(line.trimEnd());
+    if (lines.length > 200) lines.splice(0, lines.length - 200);
+  };
+  browser.process()?.stderr?.on('data', (d: Buffer) => {
+    for (const line of d.toString().split('\n')) if (line.trim()) note(`chromium: ${line}`);
+  });
   return {
     url,
     dir,
     put: (name, bytes) => writeFile(join(dir, name), bytes),
+    log: () => lines.join('\n').slice(-8000),
     async open(path = '') {
       const page = await browser.newPage();
+      page.on('console', (m) => note(`page ${m.type()}: ${m.text()}`));
+      page.on('pageerror', (e) => note(`page error: ${e instanceof Error ? e.message : String(e)}`));
       await page.goto(url + path);
       await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true, {
         polling: 50,

@@ -9,9 +9,19 @@
 import { exportSiameseCut, OnnxSiamese } from '@siamese/backend-onnx';
 import { defaultPreprocessing, initWeights, type ModelArtifact, siamese } from '@siamese/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumPath, ORT, requireBrowser, SOFTWARE_WEBGPU, type TestSite, testSite } from './test-util.js';
+import {
+  chromiumPath,
+  ORT,
+  requireBrowser,
+  SOFTWARE_WEBGPU,
+  type TestSite,
+  testSite,
+  within,
+} from './test-util.js';
 
+/** The tests' limit, and how long a page may take before the test says where it hangs. */
 const SLOW = 600_000;
+const PAGE_LIMIT = 540_000;
 
 const chrome = chromiumPath();
 requireBrowser(chrome);
@@ -50,19 +60,27 @@ describe.skipIf(!chrome)('@siamese/web on WebGPU (SwiftShader)', () => {
       );
       await node.dispose();
       const page = await site.open();
-      const got = await page.evaluate(
-        async (a: number[], b: number[], n: number) => {
-          const web = (window as unknown as { web: typeof import('./index.js') }).web;
-          const t0 = performance.now();
-          const model = await web.load('./pair.onnx');
-          const t1 = performance.now();
-          const scores = await model.scoreTensors(new Float32Array(a), new Float32Array(b), n);
-          const ms = { load: t1 - t0, firstRun: performance.now() - t1 };
-          return { logits: scores.map((x) => x.logit), runtime: model.info.runtime, ms };
-        },
-        Array.from(a),
-        Array.from(b),
-        n,
+      const got = await within(
+        PAGE_LIMIT,
+        site,
+        page,
+        page.evaluate(
+          async (a: number[], b: number[], n: number) => {
+            const w = window as unknown as { web: typeof import('./index.js'); phase: string };
+            const web = w.web;
+            const t0 = performance.now();
+            w.phase = 'load';
+            const model = await web.load('./pair.onnx');
+            const t1 = performance.now();
+            w.phase = `the first run (load took ${(t1 - t0).toFixed(0)} ms)`;
+            const scores = await model.scoreTensors(new Float32Array(a), new Float32Array(b), n);
+            const ms = { load: t1 - t0, firstRun: performance.now() - t1 };
+            return { logits: scores.map((x) => x.logit), runtime: model.info.runtime, ms };
+          },
+          Array.from(a),
+          Array.from(b),
+          n,
+        ),
       );
       console.log(
         `WebGPU (SwiftShader): load ${got.ms.load.toFixed(0)} ms, first run ${got.ms.firstRun.toFixed(0)} ms`,
@@ -78,30 +96,41 @@ describe.skipIf(!chrome)('@siamese/web on WebGPU (SwiftShader)', () => {
     'a lost device rejects the run in flight and every later one; the next load runs on wasm and says why',
     async () => {
       const page = await site.open();
-      const got = await page.evaluate(async (ortEntry: string) => {
-        const web = (window as unknown as { web: typeof import('./index.js') }).web;
-        const outcome = (p: Promise<unknown>) =>
-          p.then(
-            () => 'resolved',
-            (e: Error) => `${e.name}: ${e.message}`,
-          );
-        const x = new Float32Array(2 * 256).fill(0.5);
-        const model = await web.load('./pair.onnx');
-        // The same module instance as the bundle's (one URL, one module): its device is the sessions' device.
-        const importUrl = new Function('u', 'return import(u)') as (
-          u: string,
-        ) => Promise<typeof import('onnxruntime-web')>;
-        const device = (await (
-          await importUrl(ortEntry)
-        ).env.webgpu.device) as unknown as { destroy(): void };
-        const inFlight = outcome(model.scoreTensors(x, x, 2)); // compiling its shaders: seconds, on SwiftShader
-        device.destroy();
-        const first = await inFlight;
-        const later = await outcome(model.scoreTensors(x, x, 2));
-        const again = await web.load('./pair.onnx');
-        const scores = await again.scoreTensors(x, x, 2);
-        return { first, later, runtime: again.info.runtime, scored: scores.length };
-      }, `./ort/${ORT.entries['onnxruntime-web/webgpu']}`);
+      const got = await within(
+        PAGE_LIMIT,
+        site,
+        page,
+        page.evaluate(async (ortEntry: string) => {
+          const w = window as unknown as { web: typeof import('./index.js'); phase: string };
+          const web = w.web;
+          const outcome = (p: Promise<unknown>) =>
+            p.then(
+              () => 'resolved',
+              (e: Error) => `${e.name}: ${e.message}`,
+            );
+          const x = new Float32Array(2 * 256).fill(0.5);
+          w.phase = 'load';
+          const model = await web.load('./pair.onnx');
+          // The same module instance as the bundle's (one URL, one module): its device is the sessions' device.
+          const importUrl = new Function('u', 'return import(u)') as (
+            u: string,
+          ) => Promise<typeof import('onnxruntime-web')>;
+          const device = (await (
+            await importUrl(ortEntry)
+          ).env.webgpu.device) as unknown as { destroy(): void };
+          const inFlight = outcome(model.scoreTensors(x, x, 2)); // compiling its shaders: seconds, on SwiftShader
+          device.destroy();
+          w.phase = 'the run in flight when the device was destroyed';
+          const first = await inFlight;
+          w.phase = 'a run after the device was lost';
+          const later = await outcome(model.scoreTensors(x, x, 2));
+          w.phase = 'the load after the device was lost';
+          const again = await web.load('./pair.onnx');
+          w.phase = 'a run on wasm';
+          const scores = await again.scoreTensors(x, x, 2);
+          return { first, later, runtime: again.info.runtime, scored: scores.length };
+        }, `./ort/${ORT.entries['onnxruntime-web/webgpu']}`),
+      );
       const lost =
         /^WebModelError: the WebGPU device was lost \(destroyed.*\): load the model again to run it on wasm/;
       expect(got.first).toMatch(lost);
