@@ -6,8 +6,14 @@
  * SwiftShader compiles every shader on the CPU: about 15 s here when idle, far more on a loaded CI
  * machine, so these tests have their own time limit and log where the time went.
  */
-import { exportSiameseCut, OnnxSiamese } from '@siamese/backend-onnx';
-import { defaultPreprocessing, initWeights, type ModelArtifact, siamese } from '@siamese/core';
+import {
+  calibrateSiamese,
+  createSession,
+  exportSiameseCut,
+  loadOrt,
+  OnnxSiamese,
+} from '@siamese/backend-onnx';
+import { defaultPreprocessing, initWeights, type ModelArtifact, siamese, type Tensor } from '@siamese/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   chromiumPath,
@@ -31,6 +37,37 @@ const graph = siamese(config);
 const weights = initWeights(graph, 4);
 const preprocessing = defaultPreprocessing(input);
 const pair = exportSiameseCut(graph, weights, 'pair', { metadata: { preprocessing } });
+
+function noise(length: number, seed: number): Float32Array {
+  let s = seed;
+  return Float32Array.from({ length }, () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return (s / 2 ** 32) * 4 - 2;
+  });
+}
+
+const tensor = (data: Float32Array, n: number): Tensor<'float32'> => ({
+  dtype: 'float32',
+  shape: [n, 1, 16, 16],
+  data,
+});
+
+/** The pair cut's logits in onnxruntime-node (CPU). */
+async function nodeLogits(bytes: Uint8Array, a: Float32Array, b: Float32Array, n: number): Promise<number[]> {
+  const ort = await loadOrt();
+  const { session } = await createSession(bytes, { device: 'cpu', threads: 1 });
+  try {
+    const [x, y] = session.inputNames as [string, string];
+    const feeds = {
+      [x]: new ort.Tensor('float32', a, [n, 1, 16, 16]),
+      [y]: new ort.Tensor('float32', b, [n, 1, 16, 16]),
+    };
+    const out = await session.run(feeds, ['logit']);
+    return Array.from(out.logit?.data as Float32Array);
+  } finally {
+    await session.release();
+  }
+}
 
 let site: TestSite;
 beforeAll(async () => {
@@ -88,6 +125,49 @@ describe.skipIf(!chrome)('@siamese/web on WebGPU (SwiftShader)', () => {
       expect(got.runtime).toMatchObject({ executionProvider: 'webgpu', tried: [] });
       for (let i = 0; i < n; i++)
         expect(Math.abs((got.logits[i] as number) - (ref.logit[i] as number))).toBeLessThan(1e-4);
+    },
+    SLOW,
+  );
+
+  it(
+    'runs an int8 model on WebGPU as onnxruntime-node runs it (1e-4)',
+    async () => {
+      const n = 4;
+      const [a, b] = [noise(n * 256, 21), noise(n * 256, 22)];
+      const ranges = await calibrateSiamese({ graph, weights }, [tensor(noise(8 * 256, 23), 8)], {
+        threads: 1,
+      });
+      const int8 = exportSiameseCut(graph, weights, 'pair', {
+        quantize: ranges,
+        metadata: { preprocessing },
+      });
+      await site.put('pair.int8.onnx', int8);
+      const [ref, fp32] = [await nodeLogits(int8, a, b, n), await nodeLogits(pair, a, b, n)];
+      // The int8 file really is int8: its logits are not fp32's.
+      expect(Math.max(...ref.map((v, i) => Math.abs(v - (fp32[i] as number))))).toBeGreaterThan(1e-3);
+      const page = await site.open();
+      const got = await within(
+        PAGE_LIMIT,
+        site,
+        page,
+        page.evaluate(
+          async (a: number[], b: number[], n: number) => {
+            const w = window as unknown as { web: typeof import('./index.js'); phase: string };
+            w.phase = 'load';
+            const model = await w.web.load('./pair.int8.onnx');
+            w.phase = 'the first run';
+            const scores = await model.scoreTensors(new Float32Array(a), new Float32Array(b), n);
+            return { logits: scores.map((x) => x.logit), info: model.info };
+          },
+          Array.from(a),
+          Array.from(b),
+          n,
+        ),
+      );
+      expect(got.info.precision).toBe('int8');
+      expect(got.info.runtime.executionProvider).toBe('webgpu');
+      for (let i = 0; i < n; i++)
+        expect(Math.abs((got.logits[i] as number) - (ref[i] as number))).toBeLessThan(1e-4);
     },
     SLOW,
   );
