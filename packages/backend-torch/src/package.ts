@@ -14,6 +14,7 @@ import {
   weightsForGraph,
 } from '@siamese/core';
 import { lossSource, modelSource } from './emit/module.js';
+import { num, str } from './emit/python.js';
 import { packageVersion } from './version.js';
 
 /** The files this target writes, relative to the output folder. */
@@ -61,15 +62,17 @@ function withHeader(h: string, source: string): string {
 }
 
 function preprocessSource(h: string, p: Preprocessing): string {
-  const constants = `PREPROCESSING = ${JSON.stringify({
-    channels: p.channels,
-    height: p.height,
-    width: p.width,
-    mean: p.mean,
-    std: p.std,
-    resize: p.resize,
-    padColor: p.padColor,
-  })}`;
+  const fields: [string, string][] = [
+    ['channels', num(p.channels)],
+    ['height', num(p.height)],
+    ['width', num(p.width)],
+    ['mean', `[${p.mean.map(num).join(', ')}]`],
+    ['std', `[${p.std.map(num).join(', ')}]`],
+    ['resize', str(p.resize)],
+    ['padColor', `[${p.padColor.map(num).join(', ')}]`],
+  ];
+  // One key a line, as black writes a dict that does not fit on one.
+  const constants = ['PREPROCESSING = {', ...fields.map(([k, v]) => `    ${str(k)}: ${v},`), '}'].join('\n');
   return withHeader(h, template('siamese_model/preprocess.py').replace('# @preprocessing', constants));
 }
 

@@ -113,11 +113,7 @@ def save(path, tensors, metadata=None):
         t = tensors[name].detach().to("cpu").contiguous()
         if t.dtype not in NAMES:
             raise ValueError(f"safetensors_io: tensor '{name}' has unsupported dtype {t.dtype}")
-        data = (
-            _to_little_endian(_bytes_of(t))
-            if t.numel()
-            else b""
-        )
+        data = _to_little_endian(_bytes_of(t)) if t.numel() else b""
         header[name] = {
             "dtype": NAMES[t.dtype],
             "shape": list(t.shape),

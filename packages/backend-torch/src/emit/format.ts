@@ -51,6 +51,39 @@ function openingOfLast(line: string): number {
   return -1;
 }
 
+/** Binary operators by black's priority, lowest binding first: a split happens at the first kind present. */
+const OPERATORS = [
+  [' + ', ' - '],
+  [' * ', ' / ', ' // ', ' % ', ' @ '],
+];
+
+/**
+ * `a * b / c` as `a`, `* b`, `/ c` at the loosest-binding operators outside brackets and strings
+ * (black's delimiter split), or undefined when `text` has none.
+ */
+function splitAtOperators(text: string): string[] | undefined {
+  for (const ops of OPERATORS) {
+    const cuts: number[] = [];
+    let depth = 0;
+    let quote: string | undefined;
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i]!;
+      if (quote) {
+        if (c === '\\') i++;
+        else if (c === quote) quote = undefined;
+      } else if (c === '"' || c === "'") quote = c;
+      else if ('([{'.includes(c)) depth++;
+      else if (')]}'.includes(c)) depth--;
+      else if (depth === 0 && ops.some((op) => text.startsWith(op, i))) cuts.push(i);
+    }
+    if (cuts.length === 0) continue;
+    const parts = [text.slice(0, cuts[0]).trim()];
+    for (const [k, at] of cuts.entries()) parts.push(text.slice(at, cuts[k + 1] ?? text.length).trim());
+    return parts;
+  }
+  return undefined;
+}
+
 /** `line` (at `indent` spaces) as one or more lines of at most LINE_LENGTH characters where possible. */
 export function wrap(line: string, indent: number): string[] {
   const pad = ' '.repeat(indent);
@@ -63,8 +96,12 @@ export function wrap(line: string, indent: number): string[] {
   const inner = ' '.repeat(indent + 4);
   if (inner.length + body.length <= LINE_LENGTH) return [pad + head, inner + body, pad + tail];
   const args = topLevelArgs(body);
-  // One argument keeps no trailing comma: `(a * b,)` would be a tuple.
-  if (args.length === 1) return [pad + head, ...wrap(args[0]!, indent + 4), pad + tail];
+  // One argument keeps no trailing comma: `(a * b,)` would be a tuple. Too long, it is split at
+  // its operators.
+  if (args.length === 1) {
+    const parts = splitAtOperators(args[0]!) ?? [args[0]!];
+    return [pad + head, ...parts.flatMap((p) => wrap(p, indent + 4)), pad + tail];
+  }
   return [pad + head, ...args.flatMap((a) => wrap(`${a},`, indent + 4)), pad + tail];
 }
 

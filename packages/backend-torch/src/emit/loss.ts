@@ -1,6 +1,6 @@
 /** The loss ops, each a scalar mean, as torch's own losses or term by term from the op docs. */
 import type { MarginAttrs, TripletAttrs } from '@siamese/core';
-import { float } from './python.js';
+import { float, power } from './python.js';
 import type { Emit } from './types.js';
 
 /** torch.nn.BCEWithLogitsLoss: mean(max(z, 0) - z * t + log(1 + exp(-|z|))). */
@@ -10,7 +10,7 @@ export const bceWithLogits: Emit<Record<string, never>> = ({ input }) =>
 /** mean(y * d^2 + (1 - y) * max(margin - d, 0)^2) / 2, y = 1 for a same pair. */
 export const contrastiveLoss: Emit<MarginAttrs> = ({ input, attrs: a }) => {
   const [d, y] = [input(0), input(1)];
-  return `0.5 * (${y} * ${d} ** 2 + (1 - ${y}) * F.relu(${float(a.margin)} - ${d}) ** 2).mean()`;
+  return `0.5 * (${y} * ${power(d, '2')} + (1 - ${y}) * ${power(`F.relu(${float(a.margin)} - ${d})`, '2')}).mean()`;
 };
 
 /** torch.nn.TripletMarginLoss (p = 2). */

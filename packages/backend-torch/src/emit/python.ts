@@ -53,6 +53,15 @@ export function str(v: string): string {
   return JSON.stringify(v);
 }
 
+/**
+ * `base ** exponent`, hugged (`x**2`) when both sides are simple (names, attributes, numbers), as
+ * black writes it.
+ */
+export function power(base: string, exponent: string): string {
+  const simple = (s: string) => /^-?([A-Za-z_][\w.]*|[\d.]+(e-?\d+)?)$/.test(s);
+  return simple(base) && simple(exponent) ? `${base}**${exponent}` : `${base} ** ${exponent}`;
+}
+
 /** `(1, 2)` for a tuple of ints; `1` when both are equal and `collapse` is set. */
 export function ints(v: readonly number[], collapse = false): string {
   if (collapse && v.length > 0 && v.every((x) => x === v[0])) return num(v[0]!);

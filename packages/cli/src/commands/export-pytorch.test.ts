@@ -87,7 +87,7 @@ describe('siamese export --format pytorch (the built binary)', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('PyTorch package from --arch resnet10_w8 (seed 1)');
     expect(readFileSync(join(out, 'siamese_model/preprocess.py'), 'utf8')).toContain(
-      '"height":20,"width":24',
+      '    "height": 20,\n    "width": 24,\n',
     );
     expect(readFileSync(join(out, 'siamese_model/loss.py'), 'utf8')).toContain('LOSS = "contrastive"');
     compiles(out);
