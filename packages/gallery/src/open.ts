@@ -3,6 +3,7 @@
  * from `siamese embed` (searched exactly, by brute force).
  */
 import { stat } from 'node:fs/promises';
+import { readFolder } from '@siamese/core';
 import { BruteForceGallery } from './brute-force.js';
 import { GalleryError, type Metric } from './gallery.js';
 import { type AnnOptions, UsearchGallery } from './usearch-gallery.js';
@@ -16,7 +17,8 @@ export async function openGallery(
   path: string,
   options: OpenOptions = {},
 ): Promise<UsearchGallery | BruteForceGallery> {
-  const s = await stat(path).catch(() => undefined);
+  // Between two steps of `siamese index add`'s swap the folder is briefly absent: readFolder waits.
+  const s = await readFolder(path, (p) => stat(p)).catch(() => undefined);
   if (s === undefined) throw new GalleryError(`gallery ${path}: no such file or folder`);
   if (s.isDirectory()) {
     const { metric: _, ...ann } = options;

@@ -10,7 +10,14 @@
  */
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadWeights, recoverFolder, replaceFolder, saveWeights, type Tensor } from '@siamese/core';
+import {
+  loadWeights,
+  readFolder,
+  recoverFolder,
+  replaceFolder,
+  saveWeights,
+  type Tensor,
+} from '@siamese/core';
 import {
   type AddOptions,
   type Candidate,
@@ -141,6 +148,14 @@ export class UsearchGallery implements GalleryIndex {
     options: Pick<AnnOptions, 'expansionSearch' | 'threads'> = {},
   ): Promise<UsearchGallery> {
     await recoverFolder(dir);
+    // `siamese index add` may swap in a new version meanwhile: read one version, whole.
+    return readFolder(dir, (d) => UsearchGallery.read(d, options));
+  }
+
+  private static async read(
+    dir: string,
+    options: Pick<AnnOptions, 'expansionSearch' | 'threads'>,
+  ): Promise<UsearchGallery> {
     const at = (f: string) => join(dir, f);
     const bad = (what: string) => new GalleryError(`gallery ${dir}: ${what}`);
     const s = await stat(dir).catch(() => undefined);

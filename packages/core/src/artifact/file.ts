@@ -6,7 +6,7 @@ import { toJSON } from '../ir/serialize.js';
 import { weightsForGraph } from '../weights/check.js';
 import { WeightsError } from '../weights/errors.js';
 import { loadWeights, saveWeights, writeFileAtomic } from '../weights/file.js';
-import { replaceFolder } from '../weights/folder.js';
+import { readFolder, replaceFolder } from '../weights/folder.js';
 import {
   ArtifactError,
   MODEL_FILE,
@@ -92,7 +92,12 @@ async function readQuantized(dir: string, q: QuantizationJson): Promise<Quantiza
  * describes the graph), the weights against the graph and for NaN/Inf. Every problem is one
  * ArtifactError line naming the file (and the field).
  */
-export async function loadModel(dir: string): Promise<ModelArtifact> {
+export function loadModel(dir: string): Promise<ModelArtifact> {
+  // A training run may swap in a new version meanwhile: read one version, whole.
+  return readFolder(dir, readModelFolder);
+}
+
+async function readModelFolder(dir: string): Promise<ModelArtifact> {
   const info = await stat(dir).catch(() => undefined);
   if (!info) throw new ArtifactError(`model: folder '${dir}' does not exist`);
   if (!info.isDirectory())

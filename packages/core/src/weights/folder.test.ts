@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recoverFolder, replaceFolder, SWAP_STEPS } from './folder.js';
+import { readFolder, recoverFolder, replaceFolder, SWAP_STEPS } from './folder.js';
 
 let root: string;
 beforeAll(async () => {
@@ -69,6 +69,78 @@ describe('a writer killed mid-swap', () => {
     }).outputText;
     folderModule = join(root, 'folder.mjs');
     await writeFile(folderModule, js);
+  });
+
+  it('readFolder reads one whole version while another process swaps the folder again and again', async () => {
+    const dir = join(root, 'busy');
+    await replaceFolder(dir, async (tmp) => {
+      await writeFile(join(tmp, 'model.json'), '0');
+      await writeFile(join(tmp, 'weights'), '0');
+    });
+    await writeFile(join(dir, 'model.onnx'), 'carried'); // moved to each new version in step 3
+    const swaps = 250;
+    const loop = `
+      import { writeFile } from 'node:fs/promises';
+      import { join } from 'node:path';
+      const { replaceFolder } = await import(process.argv[1]);
+      for (let k = 1; k <= ${swaps}; k++)
+        await replaceFolder(process.argv[2], (tmp) =>
+          Promise.all([writeFile(join(tmp, 'model.json'), String(k)), writeFile(join(tmp, 'weights'), String(k))]),
+        );
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', loop, folderModule, dir], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    let running = true;
+    void exited.then(() => {
+      running = false;
+    });
+    const read = async (d: string): Promise<[string, string, string]> => [
+      await readFile(join(d, 'model.json'), 'utf8'),
+      await readFile(join(d, 'weights'), 'utf8'),
+      await readFile(join(d, 'model.onnx'), 'utf8'),
+    ];
+    let reads = 0;
+    let naiveProblems = 0;
+    const seen = new Set<string>();
+    try {
+      while (running) {
+        const [json, weights, onnx] = await readFolder(dir, read);
+        expect(weights).toBe(json);
+        expect(onnx).toBe('carried');
+        seen.add(json);
+        reads++;
+        // The same reads without readFolder, for the log: how often a reader would have seen a mix.
+        const naive = await read(dir).catch(() => undefined);
+        if (!naive || naive[0] !== naive[1] || naive[2] !== 'carried') naiveProblems++;
+      }
+    } finally {
+      if (running) child.kill('SIGKILL');
+    }
+    expect(await exited).toBe(0);
+    console.log(
+      `readFolder: ${reads} reads during ${swaps} swaps, ${seen.size} versions seen; without it ${naiveProblems} reads saw a mix or no file`,
+    );
+    expect(seen.size).toBeGreaterThan(1);
+    expect(await readFolder(dir, read)).toEqual([`${swaps}`, `${swaps}`, 'carried']);
+  }, 120_000);
+
+  it('readFolder gives the error of a folder nobody is swapping at once', async () => {
+    const missing = join(root, 'missing');
+    await expect(readFolder(missing, (d) => readFile(join(d, 'model.json'), 'utf8'))).rejects.toThrow(
+      /ENOENT/,
+    );
+    const dir = join(root, 'still');
+    await replaceFolder(dir, (tmp) => writeFile(join(tmp, 'x'), '1'));
+    let calls = 0;
+    await expect(
+      readFolder(dir, async () => {
+        calls++;
+        throw new Error('not a model');
+      }),
+    ).rejects.toThrow('not a model');
+    expect(calls).toBe(1);
   });
 
   it.each(SWAP_STEPS.map((step, i) => [step, i >= 1 ? 'new' : 'old']))(

@@ -11,6 +11,11 @@
  *
  * `recoverFolder` finishes or undoes whatever step a killed writer stopped at: the newest complete
  * version wins. `replaceFolder` runs it first, so every writer starts from a clean state.
+ *
+ * A reader in another process (`siamese serve` on the model a training run is saving) could still
+ * see a mix: the old model.json with the new weights, a file carried away in step 3, or no folder
+ * at all between steps 4 and 5. `readFolder` reads one version whole: a swap gives the folder a
+ * new identity, and a read that saw one, or failed while a swap was under way, is done again.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
@@ -99,6 +104,59 @@ async function finishSwap(
   await rename(ready, dir);
   fault('swapped');
   await rm(old, { recursive: true, force: true }).catch(() => undefined);
+}
+
+/** The folder's identity: a swap puts another directory at its path. Undefined when it is absent. */
+async function identity(dir: string): Promise<string | undefined> {
+  const s = await stat(dir).catch((e: unknown) => {
+    if (errorCode(e) === 'ENOENT') return undefined;
+    throw e;
+  });
+  return s && `${s.dev}:${s.ino}:${s.ctimeMs}`;
+}
+
+/** Whether a writer has a complete new version of `dir` waiting or is moving the old one aside. */
+async function swapUnderWay(dir: string): Promise<boolean> {
+  const name = basename(dir);
+  const siblings = (await entries(dirname(dir))) ?? [];
+  return siblings.some((e) => {
+    const state = swapSibling(name, e)?.state;
+    return state === 'ready' || state === 'old';
+  });
+}
+
+/**
+ * `read(dir)` on one version of a folder that `replaceFolder` may swap meanwhile: a read during
+ * which the folder was swapped, or that failed while a swap was under way, is done again (up to
+ * `attempts` times, waiting a little longer each time). Errors of a folder nobody is swapping are
+ * `read`'s own.
+ */
+export async function readFolder<T>(
+  dir: string,
+  read: (dir: string) => Promise<T>,
+  o: { readonly attempts?: number } = {},
+): Promise<T> {
+  const attempts = o.attempts ?? 50;
+  for (let attempt = 1; ; attempt++) {
+    const before = await identity(dir);
+    let outcome: { ok: true; value: T } | { ok: false; error: unknown };
+    try {
+      outcome = { ok: true, value: await read(dir) };
+    } catch (error) {
+      outcome = { ok: false, error };
+    }
+    const after = await identity(dir);
+    const stable = before !== undefined && after === before;
+    if (outcome.ok && stable) return outcome.value;
+    if (!outcome.ok && stable && !(await swapUnderWay(dir))) throw outcome.error;
+    if (!outcome.ok && before === undefined && after === undefined && !(await swapUnderWay(dir)))
+      throw outcome.error;
+    if (attempt >= attempts) {
+      if (!outcome.ok) throw outcome.error;
+      throw new Error(`${dir} was replaced ${attempts} times while it was being read`);
+    }
+    await new Promise((r) => setTimeout(r, Math.min(50, attempt * 2)));
+  }
 }
 
 /** Whether another process with this pid is running (EPERM: running, but not ours to signal). */

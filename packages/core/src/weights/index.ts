@@ -10,7 +10,14 @@ export {
 export { WeightsError } from './errors.js';
 export { loadWeights, saveWeights, writeFileAtomic } from './file.js';
 export { checkFinite } from './finite.js';
-export { processAlive, recoverFolder, replaceFolder, SWAP_STEPS, type SwapStep } from './folder.js';
+export {
+  processAlive,
+  readFolder,
+  recoverFolder,
+  replaceFolder,
+  SWAP_STEPS,
+  type SwapStep,
+} from './folder.js';
 export {
   type DecodeOptions,
   decodeSafetensors,
