@@ -6,14 +6,8 @@
  * SwiftShader compiles every shader on the CPU: about 15 s here when idle, far more on a loaded CI
  * machine, so these tests have their own time limit and log where the time went.
  */
-import {
-  calibrateSiamese,
-  createSession,
-  exportSiameseCut,
-  loadOrt,
-  OnnxSiamese,
-} from '@siamese/backend-onnx';
-import { defaultPreprocessing, initWeights, type ModelArtifact, siamese, type Tensor } from '@siamese/core';
+import { calibrateSiamese, createSession, exportSiameseCut, loadOrt } from '@siamese/backend-onnx';
+import { defaultPreprocessing, initWeights, siamese, type Tensor } from '@siamese/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   chromiumPath,
@@ -69,6 +63,33 @@ async function nodeLogits(bytes: Uint8Array, a: Float32Array, b: Float32Array, n
   }
 }
 
+/** Loads `file` on a fresh page ('auto') and scores the pairs: logits, the model's info, and where the time went. */
+async function scoreOnPage(file: string, a: Float32Array, b: Float32Array, n: number) {
+  const page = await site.open();
+  const work = page.evaluate(
+    async (file: string, a: number[], b: number[], n: number) => {
+      const w = window as unknown as { web: typeof import('./index.js'); phase: string };
+      const t0 = performance.now();
+      w.phase = 'load';
+      const model = await w.web.load(`./${file}`);
+      const t1 = performance.now();
+      w.phase = `the first run (load took ${(t1 - t0).toFixed(0)} ms)`;
+      const scores = await model.scoreTensors(new Float32Array(a), new Float32Array(b), n);
+      const ms = { load: Math.round(t1 - t0), firstRun: Math.round(performance.now() - t1) };
+      return { logits: scores.map((x) => x.logit), info: model.info, ms };
+    },
+    file,
+    Array.from(a),
+    Array.from(b),
+    n,
+  );
+  try {
+    return await within(PAGE_LIMIT, site, page, work);
+  } finally {
+    await page.close();
+  }
+}
+
 let site: TestSite;
 beforeAll(async () => {
   if (!chrome) return;
@@ -82,49 +103,13 @@ describe.skipIf(!chrome)('@siamese/web on WebGPU (SwiftShader)', () => {
     "picks WebGPU on 'auto' when there is an adapter, and scores as onnxruntime-node does (1e-4)",
     async () => {
       const n = 2;
-      let s = 9;
-      const x = Float32Array.from({ length: 2 * n * 256 }, () => {
-        s = (s * 1664525 + 1013904223) >>> 0;
-        return (s / 2 ** 32) * 4 - 2;
-      });
-      const [a, b] = [x.subarray(0, n * 256), x.subarray(n * 256)];
-      const artifact = { graph, config, weights, preprocessing, metrics: {} } as unknown as ModelArtifact;
-      const node = await OnnxSiamese.fromArtifact(artifact, { device: 'cpu' });
-      const shape = [n, 1, 16, 16];
-      const ref = await node.score(
-        { dtype: 'float32', shape, data: a },
-        { dtype: 'float32', shape, data: b },
-      );
-      await node.dispose();
-      const page = await site.open();
-      const got = await within(
-        PAGE_LIMIT,
-        site,
-        page,
-        page.evaluate(
-          async (a: number[], b: number[], n: number) => {
-            const w = window as unknown as { web: typeof import('./index.js'); phase: string };
-            const web = w.web;
-            const t0 = performance.now();
-            w.phase = 'load';
-            const model = await web.load('./pair.onnx');
-            const t1 = performance.now();
-            w.phase = `the first run (load took ${(t1 - t0).toFixed(0)} ms)`;
-            const scores = await model.scoreTensors(new Float32Array(a), new Float32Array(b), n);
-            const ms = { load: t1 - t0, firstRun: performance.now() - t1 };
-            return { logits: scores.map((x) => x.logit), runtime: model.info.runtime, ms };
-          },
-          Array.from(a),
-          Array.from(b),
-          n,
-        ),
-      );
-      console.log(
-        `WebGPU (SwiftShader): load ${got.ms.load.toFixed(0)} ms, first run ${got.ms.firstRun.toFixed(0)} ms`,
-      );
-      expect(got.runtime).toMatchObject({ executionProvider: 'webgpu', tried: [] });
+      const [a, b] = [noise(n * 256, 9), noise(n * 256, 10)];
+      const ref = await nodeLogits(pair, a, b, n);
+      const got = await scoreOnPage('pair.onnx', a, b, n);
+      console.log(`WebGPU (SwiftShader): load ${got.ms.load} ms, first run ${got.ms.firstRun} ms`);
+      expect(got.info.runtime).toMatchObject({ executionProvider: 'webgpu', tried: [] });
       for (let i = 0; i < n; i++)
-        expect(Math.abs((got.logits[i] as number) - (ref.logit[i] as number))).toBeLessThan(1e-4);
+        expect(Math.abs((got.logits[i] as number) - (ref[i] as number))).toBeLessThan(1e-4);
     },
     SLOW,
   );
@@ -145,25 +130,7 @@ describe.skipIf(!chrome)('@siamese/web on WebGPU (SwiftShader)', () => {
       const [ref, fp32] = [await nodeLogits(int8, a, b, n), await nodeLogits(pair, a, b, n)];
       // The int8 file really is int8: its logits are not fp32's.
       expect(Math.max(...ref.map((v, i) => Math.abs(v - (fp32[i] as number))))).toBeGreaterThan(1e-3);
-      const page = await site.open();
-      const got = await within(
-        PAGE_LIMIT,
-        site,
-        page,
-        page.evaluate(
-          async (a: number[], b: number[], n: number) => {
-            const w = window as unknown as { web: typeof import('./index.js'); phase: string };
-            w.phase = 'load';
-            const model = await w.web.load('./pair.int8.onnx');
-            w.phase = 'the first run';
-            const scores = await model.scoreTensors(new Float32Array(a), new Float32Array(b), n);
-            return { logits: scores.map((x) => x.logit), info: model.info };
-          },
-          Array.from(a),
-          Array.from(b),
-          n,
-        ),
-      );
+      const got = await scoreOnPage('pair.int8.onnx', a, b, n);
       expect(got.info.precision).toBe('int8');
       expect(got.info.runtime.executionProvider).toBe('webgpu');
       for (let i = 0; i < n; i++)

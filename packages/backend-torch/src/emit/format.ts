@@ -4,49 +4,54 @@
  */
 export const LINE_LENGTH = 100;
 
-/** Splits `text` at top-level commas (outside brackets and strings). */
-function topLevelArgs(text: string): string[] {
-  const args: string[] = [];
+/**
+ * The code characters of `text` (strings skipped), each with the bracket depth before it:
+ * brackets are yielded too, an opening one at its outer depth, a closing one at its inner depth.
+ */
+function* code(text: string): Generator<{ i: number; c: string; depth: number }> {
   let depth = 0;
   let quote: string | undefined;
-  let start = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (quote) {
       if (c === '\\') i++;
       else if (c === quote) quote = undefined;
     } else if (c === '"' || c === "'") quote = c;
-    else if ('([{'.includes(c)) depth++;
-    else if (')]}'.includes(c)) depth--;
-    else if (c === ',' && depth === 0) {
-      args.push(text.slice(start, i).trim());
-      start = i + 1;
+    else {
+      yield { i, c, depth };
+      if ('([{'.includes(c)) depth++;
+      else if (')]}'.includes(c)) depth--;
     }
   }
+}
+
+/** `text` cut at `cuts` (indices of the cut characters, kept at the start of the next part unless `drop`). */
+function cutAt(text: string, cuts: readonly number[], drop: number): string[] {
+  const parts: string[] = [];
+  let start = 0;
+  for (const at of cuts) {
+    parts.push(text.slice(start, at).trim());
+    start = at + drop;
+  }
   const last = text.slice(start).trim();
-  if (last) args.push(last);
-  return args;
+  if (last) parts.push(last);
+  return parts;
+}
+
+/** Splits `text` at top-level commas (outside brackets and strings). */
+function topLevelArgs(text: string): string[] {
+  const commas = [...code(text)].filter((x) => x.c === ',' && x.depth === 0).map((x) => x.i);
+  return cutAt(text, commas, 1);
 }
 
 /** The index of the bracket opening the pair that closes at the end of `line`, or -1. */
 function openingOfLast(line: string): number {
   const close = line.length - 1;
   if (!')]}'.includes(line[close]!)) return -1;
-  let depth = 0;
-  let quote: string | undefined;
   const opens: number[] = [];
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (quote) {
-      if (c === '\\') i++;
-      else if (c === quote) quote = undefined;
-    } else if (c === '"' || c === "'") quote = c;
-    else if ('([{'.includes(c)) {
-      opens[depth++] = i;
-    } else if (')]}'.includes(c)) {
-      depth--;
-      if (i === close && depth >= 0) return opens[depth]!;
-    }
+  for (const { i, c, depth } of code(line)) {
+    if ('([{'.includes(c)) opens[depth] = i;
+    else if (i === close && ')]}'.includes(c) && depth >= 1) return opens[depth - 1]!;
   }
   return -1;
 }
@@ -62,24 +67,10 @@ const OPERATORS = [
  * (black's delimiter split), or undefined when `text` has none.
  */
 function splitAtOperators(text: string): string[] | undefined {
+  const top = [...code(text)].filter((x) => x.depth === 0).map((x) => x.i);
   for (const ops of OPERATORS) {
-    const cuts: number[] = [];
-    let depth = 0;
-    let quote: string | undefined;
-    for (let i = 0; i < text.length; i++) {
-      const c = text[i]!;
-      if (quote) {
-        if (c === '\\') i++;
-        else if (c === quote) quote = undefined;
-      } else if (c === '"' || c === "'") quote = c;
-      else if ('([{'.includes(c)) depth++;
-      else if (')]}'.includes(c)) depth--;
-      else if (depth === 0 && ops.some((op) => text.startsWith(op, i))) cuts.push(i);
-    }
-    if (cuts.length === 0) continue;
-    const parts = [text.slice(0, cuts[0]).trim()];
-    for (const [k, at] of cuts.entries()) parts.push(text.slice(at, cuts[k + 1] ?? text.length).trim());
-    return parts;
+    const cuts = top.filter((i) => ops.some((op) => text.startsWith(op, i)));
+    if (cuts.length > 0) return cutAt(text, cuts, 0);
   }
   return undefined;
 }
