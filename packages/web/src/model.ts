@@ -6,7 +6,7 @@
  */
 import { type Preprocessing, sigmoid, type Threshold } from '@siamese/core/portable';
 import type * as Ort from 'onnxruntime-web';
-import { WebModelError } from './errors.js';
+import { oneLine, WebModelError } from './errors.js';
 import type { Gallery } from './gallery.js';
 import type { WebPrecision } from './manifest.js';
 import {
@@ -25,6 +25,13 @@ export interface LoadOptions extends RuntimeOptions, PreprocessOptions {
   readonly headBatchSize?: number;
   /** The fetch to download the model with (default: the page's). */
   readonly fetch?: Fetcher;
+  /**
+   * Run each session once on zeros while loading (default true): WebGPU compiles its shaders on
+   * the first run (seconds on some GPUs), which then happens before `load` resolves instead of on
+   * the user's first comparison, and a provider that cannot run the model falls back to the next
+   * one at load time, with the reason in `info.runtime.tried`.
+   */
+  readonly warmup?: boolean;
 }
 
 export interface Score {
@@ -64,6 +71,7 @@ export async function load(source: ModelSource, options: LoadOptions = {}): Prom
         const bytes = model.onnx[cut];
         if (bytes) sessions[cut] = await rt.create(bytes, `${model.from} (${cut})`);
       }
+      if (options.warmup !== false) await warmUp(rt, sessions, model);
     } catch (e) {
       // A provider that fails on a later cut must not keep the earlier cuts' sessions (GPU memory).
       await releaseAll(sessions);
@@ -75,6 +83,34 @@ export async function load(source: ModelSource, options: LoadOptions = {}): Prom
     ...(options.maxPixels === undefined ? {} : { maxPixels: options.maxPixels }),
   });
   return new WebSiamese(model, runtime, sessions, preprocessor, batchSize, headBatchSize);
+}
+
+/** One run of each session on zeros (one image, or one pair of embeddings when their size is known). */
+async function warmUp(rt: Runtime, sessions: Sessions, model: ResolvedModel): Promise<void> {
+  const { channels, height, width } = model.preprocessing;
+  const image = () =>
+    new rt.ort.Tensor('float32', new Float32Array(channels * height * width), [1, channels, height, width]);
+  const d = model.embeddingSize;
+  const embedding = (size: number) => new rt.ort.Tensor('float32', new Float32Array(size), [1, size]);
+  const runs: [keyof Sessions, Record<string, Ort.Tensor> | undefined][] = [
+    ['pair', { x1: image(), x2: image() }],
+    ['encoder', { image: image() }],
+    ['head', d === undefined ? undefined : { embeddingA: embedding(d), embeddingB: embedding(d) }],
+  ];
+  for (const [cut, feeds] of runs) {
+    const session = sessions[cut];
+    if (!session || !feeds) continue;
+    try {
+      const out = await session.run(feeds);
+      for (const t of Object.values(out)) t.dispose();
+    } catch (e) {
+      throw new WebModelError(
+        `${model.from} (${cut}): onnxruntime-web (${rt.report.executionProvider}) could not run it: ${oneLine(e)}`,
+        'runtime',
+        { cause: e },
+      );
+    }
+  }
 }
 
 async function releaseAll(sessions: Sessions): Promise<void> {
