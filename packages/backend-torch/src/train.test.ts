@@ -75,7 +75,8 @@ function torchrun(processes: number, args: readonly string[]): string {
       ...['--master_port', String(29500 + (process.pid % 1000))],
       ...args,
     ],
-    { cwd: root },
+    // Two processes importing torch on a loaded 2-core CI machine take minutes, not seconds.
+    { cwd: root, timeout: 420_000 },
   );
 }
 

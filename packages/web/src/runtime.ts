@@ -79,7 +79,9 @@ export async function startRuntime(
     if (problem === undefined) {
       try {
         const ort = options.ort?.webgpu ?? (await import('onnxruntime-web/webgpu'));
-        const lost = lostDevices.get(ort);
+        // Only once a device was lost on this page: the getter makes a device when there is none.
+        const device = lostDevices.size === 0 ? undefined : await currentDevice(ort);
+        const lost = device && lostDevices.get(device);
         if (lost !== undefined)
           throw new Error(
             `its device was lost earlier on this page (${lost}); reload the page to use WebGPU again`,
@@ -121,10 +123,16 @@ export async function startRuntime(
 }
 
 /**
- * Why WebGPU's device was lost on this page, once it was: onnxruntime-web keeps its one device for
- * the page's life, so a later load must not pick WebGPU again (its runs would all fail).
+ * Why each lost WebGPU device was lost: onnxruntime-web may keep handing out a lost device, and a
+ * load on it must not pick WebGPU (its runs would all fail). Keyed by device, not module: a device
+ * onnxruntime-web made afresh (after the last session was released) is usable again.
  */
-const lostDevices = new WeakMap<OrtModule, string>();
+const lostDevices = new Map<object, string>();
+
+/** The GPU device onnxruntime-web's next session would run on. */
+async function currentDevice(ort: OrtModule): Promise<object | undefined> {
+  return (await Promise.resolve(ort.env.webgpu.device).catch(() => undefined)) as object | undefined;
+}
 
 /** The reason, once the device onnxruntime-web's sessions run on is lost (never, if it has none). */
 async function deviceLost(ort: OrtModule): Promise<string> {
@@ -135,7 +143,7 @@ async function deviceLost(ort: OrtModule): Promise<string> {
   if (!device?.lost) return new Promise<string>(() => {});
   const info = await device.lost;
   const reason = oneLine([info.reason, info.message].filter(Boolean).join(': ') || 'no reason given');
-  lostDevices.set(ort, reason);
+  lostDevices.set(device, reason);
   return reason;
 }
 

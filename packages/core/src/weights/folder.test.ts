@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ts from 'typescript';
@@ -128,11 +128,18 @@ describe('a writer killed mid-swap', () => {
 
   it('readFolder gives the error of a folder nobody is swapping at once', async () => {
     const missing = join(root, 'missing');
-    await expect(readFolder(missing, (d) => readFile(join(d, 'model.json'), 'utf8'))).rejects.toThrow(
-      /ENOENT/,
-    );
+    let missingCalls = 0;
+    await expect(
+      readFolder(missing, (d) => {
+        missingCalls++;
+        return readFile(join(d, 'model.json'), 'utf8');
+      }),
+    ).rejects.toThrow(/ENOENT/);
+    expect(missingCalls).toBe(1);
     const dir = join(root, 'still');
     await replaceFolder(dir, (tmp) => writeFile(join(tmp, 'x'), '1'));
+    // A dead writer's leftover (for recoverFolder) is no swap under way.
+    await mkdir(join(root, '.still.999999999.abcd1234.ready'));
     let calls = 0;
     await expect(
       readFolder(dir, async () => {
@@ -141,6 +148,7 @@ describe('a writer killed mid-swap', () => {
       }),
     ).rejects.toThrow('not a model');
     expect(calls).toBe(1);
+    await rm(join(root, '.still.999999999.abcd1234.ready'), { recursive: true });
   });
 
   it.each(SWAP_STEPS.map((step, i) => [step, i >= 1 ? 'new' : 'old']))(

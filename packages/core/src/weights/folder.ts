@@ -108,20 +108,22 @@ async function finishSwap(
 
 /** The folder's identity: a swap puts another directory at its path. Undefined when it is absent. */
 async function identity(dir: string): Promise<string | undefined> {
-  const s = await stat(dir).catch((e: unknown) => {
-    if (errorCode(e) === 'ENOENT') return undefined;
-    throw e;
-  });
+  // Any error (ENOENT, ENOTDIR, EACCES) is the reader's to report in its own words.
+  const s = await stat(dir).catch(() => undefined);
   return s && `${s.dev}:${s.ino}:${s.ctimeMs}`;
 }
 
 /** Whether a writer has a complete new version of `dir` waiting or is moving the old one aside. */
 async function swapUnderWay(dir: string): Promise<boolean> {
   const name = basename(dir);
-  const siblings = (await entries(dirname(dir))) ?? [];
+  const siblings = (await readdir(dirname(dir)).catch(() => undefined)) ?? [];
   return siblings.some((e) => {
-    const state = swapSibling(name, e)?.state;
-    return state === 'ready' || state === 'old';
+    const sibling = swapSibling(name, e);
+    // A dead writer's leftovers wait for recoverFolder: only a live writer's swap ends soon.
+    return (
+      (sibling?.state === 'ready' || sibling?.state === 'old') &&
+      processAlive(Number(sibling.tag.split('.')[0]))
+    );
   });
 }
 
@@ -145,12 +147,13 @@ export async function readFolder<T>(
     } catch (error) {
       outcome = { ok: false, error };
     }
+    // Siblings first: a swap that ends between the two looks under way, never over before it began.
+    const busy = await swapUnderWay(dir);
     const after = await identity(dir);
     const stable = before !== undefined && after === before;
     if (outcome.ok && stable) return outcome.value;
-    if (!outcome.ok && stable && !(await swapUnderWay(dir))) throw outcome.error;
-    if (!outcome.ok && before === undefined && after === undefined && !(await swapUnderWay(dir)))
-      throw outcome.error;
+    if (!outcome.ok && stable && !busy) throw outcome.error;
+    if (!outcome.ok && before === undefined && after === undefined && !busy) throw outcome.error;
     if (attempt >= attempts) {
       if (!outcome.ok) throw outcome.error;
       throw new Error(`${dir} was replaced ${attempts} times while it was being read`);
