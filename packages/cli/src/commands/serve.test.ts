@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BIN, copiesFolder, FIXTURES, makeModel, siameseCli, tempDir } from '../test/cli.js';
 
 interface Served {
@@ -98,7 +98,11 @@ describe('siamese serve (the built binary)', () => {
       tokenFile,
     ]);
     try {
-      expect(s.stdout()).toMatch(/^gallery {5}.*gallery\.safetensors \(5 enrolments, 5 images\)$/m);
+      // The lines after 'listening' may reach the pipe in a later chunk.
+      await vi.waitFor(
+        () => expect(s.stdout()).toMatch(/^gallery {5}.*gallery\.safetensors \(5 enrolments, 5 images\)$/m),
+        { timeout: 10_000 },
+      );
       const unauthorized = await post(`${s.url}/v1/search`, { image: circle });
       expect(unauthorized.status).toBe(401);
       const r = await fetch(`${s.url}/v1/search`, {
