@@ -62,14 +62,15 @@ function withHeader(h: string, source: string): string {
 }
 
 function preprocessSource(h: string, p: Preprocessing): string {
+  const list = (v: readonly number[]) => `[${v.map(num).join(', ')}]`;
   const fields: [string, string][] = [
     ['channels', num(p.channels)],
     ['height', num(p.height)],
     ['width', num(p.width)],
-    ['mean', `[${p.mean.map(num).join(', ')}]`],
-    ['std', `[${p.std.map(num).join(', ')}]`],
+    ['mean', list(p.mean)],
+    ['std', list(p.std)],
     ['resize', str(p.resize)],
-    ['padColor', `[${p.padColor.map(num).join(', ')}]`],
+    ['padColor', list(p.padColor)],
   ];
   // One key a line, as black writes a dict that does not fit on one.
   const constants = ['PREPROCESSING = {', ...fields.map(([k, v]) => `    ${str(k)}: ${v},`), '}'].join('\n');

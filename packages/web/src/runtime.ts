@@ -129,6 +129,12 @@ export async function startRuntime(
  */
 const lostDevices = new Map<object, string>();
 
+/**
+ * A loss that never comes (wasm has no device to lose). One per runtime, not shared: a model's
+ * reaction to it must be collected with the model.
+ */
+const never = () => new Promise<string>(() => {});
+
 /** The GPU device onnxruntime-web's next session would run on. */
 async function currentDevice(ort: OrtModule): Promise<object | undefined> {
   return (await Promise.resolve(ort.env.webgpu.device).catch(() => undefined)) as object | undefined;
@@ -137,10 +143,8 @@ async function currentDevice(ort: OrtModule): Promise<object | undefined> {
 /** The reason, once the device onnxruntime-web's sessions run on is lost (never, if it has none). */
 async function deviceLost(ort: OrtModule): Promise<string> {
   type Lost = { message?: string; reason?: string };
-  const device = (await Promise.resolve(ort.env.webgpu.device).catch(() => undefined)) as unknown as
-    | { lost?: Promise<Lost> }
-    | undefined;
-  if (!device?.lost) return new Promise<string>(() => {});
+  const device = (await currentDevice(ort)) as { lost?: Promise<Lost> } | undefined;
+  if (!device?.lost) return never();
   const info = await device.lost;
   const reason = oneLine([info.reason, info.message].filter(Boolean).join(': ') || 'no reason given');
   lostDevices.set(device, reason);
@@ -183,7 +187,7 @@ function makeRuntime(ort: OrtModule, provider: ExecutionProvider, report: Runtim
   return {
     ort,
     report,
-    lost: new Promise<string>(() => {}),
+    lost: never(),
     async create(model, what) {
       try {
         return await ort.InferenceSession.create(model, {
